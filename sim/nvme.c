@@ -1,0 +1,285 @@
+/*
+ * NVMe controller model: creation, options, the sim_device ops table,
+ * function-level reset and counters.  See nvme.h for the file map.
+ *
+ * Options: file=PATH     namespace backed by a sparse file (created if absent)
+ *          size=N[KMGT]  namespace size; without file= the namespace is memory
+ *                        (default 64M when neither is given)
+ *          queues=N      I/O queue pairs offered, 1..128 (default 8)
+ *          vectors=N     MSI-X vectors, 1..256 (default 8)
+ */
+#include "nvme.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_SIZE    (64ull << 20)
+#define MAX_VECTORS     256u            /* table must end before the PBA at 0x5000 */
+
+static void nvme_msix_reset(struct nvme *n)
+{
+    memset(n->msix_table, 0, sizeof(n->msix_table));
+    for (unsigned v = 0; v < n->vectors; v++)
+        n->msix_table[v * 16 + 12] = 1;     /* vector control: masked at reset */
+}
+
+/* FLR: power-on state.  The lock orders it against the device thread. */
+static void nvme_reset(struct sim_device *dev)
+{
+    struct nvme *n = (struct nvme *)dev;
+    pthread_mutex_lock(&n->lock);
+    nvme_ctrl_reset_locked(n);
+    nvme_regs_init(n);
+    nvme_config_init(n);
+    nvme_msix_reset(n);
+    n->st.flrs++;
+    pthread_mutex_unlock(&n->lock);
+}
+
+static int nvme_start(struct sim_device *dev)
+{
+    return nvme_thread_start((struct nvme *)dev);
+}
+
+static void nvme_stop(struct sim_device *dev)
+{
+    nvme_thread_stop((struct nvme *)dev);
+}
+
+static void nvme_destroy(struct sim_device *dev)
+{
+    struct nvme *n = (struct nvme *)dev;
+    if (!n)
+        return;
+    nvme_thread_stop(n);
+    if (n->dev.bars[0].mem)
+        munmap(n->dev.bars[0].mem, NVME_BAR0_SIZE);
+    if (n->dev.bars[0].memfd >= 0)
+        close(n->dev.bars[0].memfd);
+    nvme_ns_close(&n->ns);
+    free(n->bounce);
+    pthread_mutex_destroy(&n->lock);
+    free(n);
+}
+
+static void nvme_stats_json(struct sim_device *dev, FILE *out)
+{
+    struct nvme *n = (struct nvme *)dev;
+    pthread_mutex_lock(&n->lock);
+    struct nvme_stats s = n->st;
+    unsigned live_sq = 0;
+    for (unsigned q = 1; q <= n->max_ioq; q++)
+        live_sq += n->sq[q].valid;
+    bool ready = n->csts & NVME_CSTS_RDY;
+    pthread_mutex_unlock(&n->lock);
+    fprintf(out,
+            "\"model\":\"nvme\",\"ready\":%s,\"io_queues\":%u,"
+            "\"cmds_admin\":%llu,\"cmds_read\":%llu,\"cmds_write\":%llu,\"cmds_flush\":%llu,"
+            "\"cmds_other_io\":%llu,\"bytes_read\":%llu,\"bytes_written\":%llu,"
+            "\"interrupts\":%llu,\"errors\":%llu,\"dma_faults\":%llu,\"invalid_doorbells\":%llu,"
+            "\"polls\":%llu,\"busy_polls\":%llu,\"idle_sleeps\":%llu,"
+            "\"ctrl_enables\":%llu,\"ctrl_resets\":%llu,\"shutdowns\":%llu,\"flrs\":%llu,"
+            "\"fatal_errors\":%llu",
+            ready ? "true" : "false", live_sq,
+            (unsigned long long)s.admin_cmds, (unsigned long long)s.io_read,
+            (unsigned long long)s.io_write, (unsigned long long)s.io_flush,
+            (unsigned long long)s.io_other, (unsigned long long)s.bytes_read,
+            (unsigned long long)s.bytes_written, (unsigned long long)s.irqs,
+            (unsigned long long)s.errors, (unsigned long long)s.dma_faults,
+            (unsigned long long)s.invalid_doorbells, (unsigned long long)s.polls,
+            (unsigned long long)s.busy_polls, (unsigned long long)s.idle_sleeps,
+            (unsigned long long)s.ctrl_enables, (unsigned long long)s.ctrl_resets,
+            (unsigned long long)s.shutdowns, (unsigned long long)s.flrs,
+            (unsigned long long)s.fatal);
+}
+
+static const struct sim_device_ops nvme_ops = {
+    .name = "nvme",
+    .destroy = nvme_destroy,
+    .config_read = nvme_config_read,
+    .config_write = nvme_config_write,
+    .mmio_read = nvme_mmio_read,
+    .mmio_write = nvme_mmio_write,
+    .reset = nvme_reset,
+    .start = nvme_start,
+    .stop = nvme_stop,
+    .stats_json = nvme_stats_json,
+};
+
+static int parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || end == s || *s == '-')
+        return -1;
+    unsigned shift = 0;
+    switch (*end) {
+    case 'k': case 'K': shift = 10; end++; break;
+    case 'm': case 'M': shift = 20; end++; break;
+    case 'g': case 'G': shift = 30; end++; break;
+    case 't': case 'T': shift = 40; end++; break;
+    }
+    if (*end || (shift && v > (UINT64_MAX >> shift)))
+        return -1;
+    *out = (uint64_t)v << shift;
+    return 0;
+}
+
+static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
+{
+    uint64_t v;
+    if (parse_size(s, &v) || v < lo || v > hi)
+        return -1;
+    *out = (unsigned)v;
+    return 0;
+}
+
+struct nvme_opts {
+    char *file;
+    uint64_t size;
+    unsigned queues, vectors;
+};
+
+static int parse_opts(const char *args, struct nvme_opts *o, char *err, size_t errlen)
+{
+    *o = (struct nvme_opts){ .queues = 8, .vectors = 8 };
+    if (!args || !*args)
+        return 0;
+    char *copy = strdup(args), *save = NULL;
+    if (!copy) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    int ret = 0;
+    for (char *tok = strtok_r(copy, ",", &save); tok && !ret; tok = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(tok, '=');
+        if (!eq) {
+            snprintf(err, errlen, "option '%s': expected key=value", tok);
+            ret = -1;
+            break;
+        }
+        *eq = 0;
+        const char *k = tok, *v = eq + 1;
+        if (!strcmp(k, "file")) {
+            free(o->file);
+            if (!*v || !(o->file = strdup(v))) {
+                snprintf(err, errlen, "option 'file': empty path");
+                ret = -1;
+            }
+        } else if (!strcmp(k, "size")) {
+            if (parse_size(v, &o->size) || !o->size || o->size % 512) {
+                snprintf(err, errlen, "option 'size=%s': want a non-zero multiple of 512, e.g. 1G", v);
+                ret = -1;
+            }
+        } else if (!strcmp(k, "queues")) {
+            if (parse_uint(v, 1, NVME_MAX_IO_QUEUES, &o->queues)) {
+                snprintf(err, errlen, "option 'queues=%s': want 1..%u", v, NVME_MAX_IO_QUEUES);
+                ret = -1;
+            }
+        } else if (!strcmp(k, "vectors")) {
+            if (parse_uint(v, 1, MAX_VECTORS, &o->vectors)) {
+                snprintf(err, errlen, "option 'vectors=%s': want 1..%u", v, MAX_VECTORS);
+                ret = -1;
+            }
+        } else {
+            snprintf(err, errlen, "unknown option '%s' (nvme takes file=, size=, queues=, vectors=)", k);
+            ret = -1;
+        }
+    }
+    free(copy);
+    if (ret)
+        free(o->file);
+    return ret;
+}
+
+static void make_serial(char *out, size_t len)
+{
+    static unsigned counter;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t x = (uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec << 20 ^ (uint64_t)getpid() << 40 ^
+                 __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
+    x ^= x >> 33;                       /* mix so close times give unrelated serials */
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    snprintf(out, len, "VFAS%08X", (unsigned)(x & 0xffffffffu));
+}
+
+struct sim_device *sim_nvme_create(const char *args, const struct sim_device_host *host,
+                                   char *err, size_t errlen)
+{
+    struct nvme_opts o;
+    if (!host || !host->dma_read || !host->dma_write || !host->irq) {
+        snprintf(err, errlen, "nvme: host services missing");
+        return NULL;
+    }
+    if (parse_opts(args, &o, err, errlen))
+        return NULL;
+    if (!o.file && !o.size)
+        o.size = DEFAULT_SIZE;
+
+    struct nvme *n = calloc(1, sizeof(*n));
+    if (!n) {
+        snprintf(err, errlen, "nvme: out of memory");
+        free(o.file);
+        return NULL;
+    }
+    pthread_mutex_init(&n->lock, NULL);
+    n->dev.bars[0].memfd = -1;
+    n->ns.fd = -1;
+    n->host = host;
+    n->max_ioq = o.queues;
+    n->vectors = o.vectors;
+    make_serial(n->serial, sizeof(n->serial));
+
+    int r = nvme_ns_open(&n->ns, o.file, o.size, err, errlen);
+    free(o.file);
+    if (r) {
+        free(n);
+        return NULL;
+    }
+    n->bounce = malloc(NVME_MAX_XFER);
+    int fd = memfd_create("vfio-apple-sim-nvme-bar0", MFD_CLOEXEC);
+    void *mem = MAP_FAILED;
+    if (fd >= 0 && ftruncate(fd, NVME_BAR0_SIZE) == 0)
+        mem = mmap(NULL, NVME_BAR0_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (!n->bounce || mem == MAP_FAILED) {
+        snprintf(err, errlen, "nvme: cannot create BAR0: %s", strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        n->dev.bars[0].memfd = -1;
+        nvme_destroy(&n->dev);
+        return NULL;
+    }
+
+    n->dev.ops = &nvme_ops;
+    n->dev.host = host;
+    n->dev.bars[0] = (struct sim_bar){
+        .flags = SIM_BAR_PRESENT | SIM_BAR_MEM64,
+        .size = NVME_BAR0_SIZE,
+        .memfd = fd,
+        .mem = mem,
+        .trapped_pages = 0x2,           /* page 1: MSI-X table and PBA */
+    };
+    for (unsigned b = 1; b < SIM_PCI_NUM_BARS; b++)
+        n->dev.bars[b].memfd = -1;
+    n->dev.msi_vectors = 0;
+    n->dev.msix_vectors = n->vectors;
+    n->regs = mem;
+
+    nvme_rom_init(n);
+    n->dev.rom = n->rom;
+    n->dev.rom_size = NVME_ROM_SIZE;
+
+    nvme_ctrl_reset_locked(n);
+    nvme_regs_init(n);
+    nvme_config_init(n);
+    nvme_msix_reset(n);
+    return &n->dev;
+}
