@@ -1,0 +1,96 @@
+/*
+ * Sessions: one client at a time owns the device (PCIDriverKit's Open is
+ * exclusive too), and whatever that client leaves behind is released when
+ * it closes or dies, in the order that keeps the host safe:
+ *   1. bus mastering off, so the device cannot DMA into memory about to be
+ *      unmapped;
+ *   2. every DMA mapping completed (the DART forgets them);
+ *   3. device reset, so the next owner starts from power-on state;
+ *   4. interrupt sources and the IRQ page freed.
+ */
+#include "core_internal.h"
+
+#define PCI_COMMAND         0x04
+#define PCI_COMMAND_MASTER  0x0004u
+
+uint32_t session_open(struct vfa_core *c, uint64_t client, const uint64_t *in, uint64_t *out)
+{
+    uint32_t rc;
+
+    if (in[0] != VFA_ABI_MAJOR)
+        return VFA_E_PROTO;
+    if (c->owner == client)
+        return VFA_E_ALREADY;
+    if (c->owner) {
+        c->st.sessions_refused_busy++;
+        return VFA_E_BUSY;
+    }
+    if (c->ops->session_begin(c->ctx, client))
+        return VFA_E_IO;
+    rc = irq_session_init(c);
+    if (rc) {
+        c->ops->session_end(c->ctx, client);
+        return rc;
+    }
+    c->owner = client;
+    c->notify_registered = false;
+    cfg_session_reset(c);
+    c->st.sessions_opened++;
+    out[0] = VFA_ABI_MAJOR;
+    out[1] = VFA_ABI_MINOR;
+    return 0;
+}
+
+void session_cleanup(struct vfa_core *c)
+{
+    uint64_t owner = c->owner;
+    uint32_t used;
+
+    if (!owner)
+        return;
+    if (!core_gone(c)) {
+        uint32_t cmd = 0;
+
+        if (!c->ops->config_read(c->ctx, PCI_COMMAND, 2, &cmd) && (cmd & PCI_COMMAND_MASTER))
+            c->ops->config_write(c->ctx, PCI_COMMAND, 2, cmd & ~PCI_COMMAND_MASTER & 0xffff);
+    }
+    dma_unmap_all(c);
+    if (!core_gone(c))
+        dev_reset_any(c, VFA_RESET_FLR | VFA_RESET_HOT, &used);
+    irq_session_fini(c);
+    cfg_session_reset(c);
+    c->owner = 0;
+    c->notify_registered = false;
+    c->ops->session_end(c->ctx, owner);
+}
+
+uint32_t session_close(struct vfa_core *c, uint64_t client)
+{
+    if (c->owner != client)
+        return VFA_E_PERM;
+    session_cleanup(c);
+    c->st.sessions_closed++;
+    return 0;
+}
+
+void vfa_core_client_gone(struct vfa_core *c, uint64_t client)
+{
+    if (!client || c->owner != client)
+        return;
+    session_cleanup(c);
+    c->st.sessions_client_died++;
+}
+
+void vfa_core_device_gone(struct vfa_core *c)
+{
+    if (core_gone(c))
+        return;
+    __atomic_store_n(&c->gone, 1, __ATOMIC_RELEASE);
+    c->st.device_gone++;
+    irq_post_event(c, VFA_EVENT_DEVICE_GONE);
+}
+
+uint64_t vfa_core_session_owner(const struct vfa_core *c)
+{
+    return c->owner;
+}

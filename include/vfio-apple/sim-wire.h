@@ -1,0 +1,100 @@
+/*
+ * Socket transport of the dext ABI, spoken between the client library and
+ * vfio-apple-sim (Linux).  It carries dext-abi.h unchanged; it adds only
+ * what IOKit gives a macOS client for free:
+ *   - REGISTER_MEM: the simulator cannot see the client's address space, so
+ *     the client shares its memory (a memfd) and says at which client VA it
+ *     lives.  DMA_MAP's client VA range is translated through these.
+ *   - MAP_MEMORY: IOConnectMapMemory64; the reply carries the memory's fd.
+ *   - the notification eventfd, attached to NOTIFY_REGISTER's reply.
+ *   - STATS_JSON: the simulator's full counters (core, DART, model) as text.
+ *
+ * Socket: AF_UNIX, SOCK_SEQPACKET (message boundaries kept, connection
+ * state visible: a vanished client is a hang-up, not silence).  One request
+ * message, one reply message, strictly alternating per connection.  File
+ * descriptors travel as SCM_RIGHTS ancillary data, at most one per message.
+ * The server accepts only peers with its own uid, or root (SO_PEERCRED).
+ *
+ * A malformed request (short, bad magic, bad lengths, unexpected fd) gets a
+ * reply with status VFA_E_PROTO if the header could be read, and the
+ * connection is closed if not; the server never trusts a length it was
+ * sent beyond the bytes it actually received.
+ */
+#ifndef VFIO_APPLE_SIM_WIRE_H
+#define VFIO_APPLE_SIM_WIRE_H
+
+#include <stdint.h>
+
+#include "vfio-apple/dext-abi.h"
+
+#define VFA_SIM_MAGIC           0x56464153u     /* "SAFV" little-endian */
+#define VFA_SIM_WIRE_VERSION    1u
+
+enum vfa_sim_msg_type {
+    /* A dext method: vfa_sim_call in, vfa_sim_reply out. */
+    VFA_SIM_MSG_CALL            = 1,
+    /* Client memory for DMA: fd attached; arg[0] client VA, arg[1] length,
+     * arg[2] offset in the fd.  VA, length and offset multiples of
+     * VFA_PAGE_SIZE (host pages are 16 KiB on the platform we model).
+     * Reply scalar[0]: a registration id.  Overlapping an existing
+     * registration is VFA_E_INVAL. */
+    VFA_SIM_MSG_REGISTER_MEM    = 2,
+    /* arg[0] registration id.  Fails VFA_E_BUSY while a DMA mapping still
+     * uses it (unmapping memory under a live DART mapping is the bug the
+     * real platform punishes with a panic). */
+    VFA_SIM_MSG_UNREGISTER_MEM  = 3,
+    /* arg[0] enum vfa_memory_type.  Reply: fd attached, scalar[0] size,
+     * scalar[1] flags (VFA_BAR_* for a BAR). */
+    VFA_SIM_MSG_MAP_MEMORY      = 4,
+    /* No args; reply struct: JSON text (not NUL-terminated). No session. */
+    VFA_SIM_MSG_STATS_JSON      = 5,
+};
+
+struct vfa_sim_hdr {
+    uint32_t magic;             /* VFA_SIM_MAGIC */
+    uint16_t version;           /* VFA_SIM_WIRE_VERSION */
+    uint16_t type;              /* enum vfa_sim_msg_type */
+    uint32_t seq;               /* echoed in the reply */
+    uint32_t _pad;
+};
+
+/*
+ * Request.  For CALL, `selector` and the scalar inputs are those of the dext
+ * method; for the other types `nscalars` and `scalars` are the message's
+ * arguments.  struct_len bytes of struct input follow the fixed part; the
+ * message length must be exactly sizeof(struct vfa_sim_call) + struct_len.
+ * struct_out_max is the caller's struct output capacity (<= VFA_MAX_STRUCT).
+ */
+struct vfa_sim_call {
+    struct vfa_sim_hdr hdr;
+    uint32_t selector;
+    uint32_t nscalars;          /* <= VFA_MAX_SCALARS */
+    uint32_t struct_len;        /* <= VFA_MAX_STRUCT */
+    uint32_t struct_out_max;    /* <= VFA_MAX_STRUCT */
+    uint64_t scalars[VFA_MAX_SCALARS];
+    /* uint8_t struct_in[struct_len]; */
+};
+
+/*
+ * Reply: status (enum vfa_err), scalar and struct outputs.  struct_len
+ * bytes follow; for STATS_JSON up to VFA_SIM_STATS_MAX.
+ */
+struct vfa_sim_reply {
+    struct vfa_sim_hdr hdr;
+    uint32_t status;
+    uint32_t nscalars;
+    uint32_t struct_len;
+    uint32_t _pad;
+    uint64_t scalars[VFA_MAX_SCALARS];
+    /* uint8_t struct_out[struct_len]; */
+};
+
+#define VFA_SIM_STATS_MAX       (64u * 1024)
+#define VFA_SIM_MAX_REQUEST     (sizeof(struct vfa_sim_call) + VFA_MAX_STRUCT)
+#define VFA_SIM_MAX_REPLY       (sizeof(struct vfa_sim_reply) + VFA_SIM_STATS_MAX)
+
+_Static_assert(sizeof(struct vfa_sim_hdr) == 16, "sim hdr layout");
+_Static_assert(sizeof(struct vfa_sim_call) == 16 + 16 + 8 * VFA_MAX_SCALARS, "sim call layout");
+_Static_assert(sizeof(struct vfa_sim_reply) == 16 + 16 + 8 * VFA_MAX_SCALARS, "sim reply layout");
+
+#endif
