@@ -47,3 +47,15 @@ demo:
 
 clean:
 	rm -rf $(BUILD)
+
+# For scripts/test.sh: the programs to run.
+list-unit-tests:
+	@echo $(UNIT_TESTS)
+list-fuzzers:
+	@echo $(FUZZERS)
+.PHONY: list-unit-tests list-fuzzers
+
+# Our QEMU changes as a git format-patch series against the pinned base.
+qemu-patches:
+	@./scripts/qemu-export-patches.sh build/qemu-patches
+.PHONY: qemu-patches

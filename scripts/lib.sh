@@ -42,7 +42,7 @@ private_apt_update() {
 	if [ -n "${VFIO_APPLE_REFRESH:-}" ] || [ ! -e "$stamp" ] ||
 	   [ -n "$(find "$stamp" -mmin +1440 2>/dev/null)" ]; then
 		step "apt-get update (private configuration: sid sources, backports, bookworm arm64)"
-		papt_get update
+		papt_get update || die "apt-get update failed for the private configuration ($PAPT); check the network/mirror and retry"
 		touch "$stamp"
 	fi
 }
