@@ -12,7 +12,8 @@
 # When it does not, only files whose content changed are touched in the
 # work tree, so ninja rebuilds incrementally.
 #
-# Prints the path of qemu-system-aarch64 on stdout.
+# Prints the path of qemu-system-aarch64 on stdout.  VFIO_APPLE_QEMU_BUILD
+# overrides the build directory.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -23,7 +24,9 @@ main() {
 	local base id dir hash stage
 	base=$(base_source)
 	id=$(source_id)
-	dir="$CACHE/qemu/$id"
+	# VFIO_APPLE_QEMU_BUILD: a separate build directory (e.g. for a second
+	# work tree), so two trees never share one build.
+	dir=${VFIO_APPLE_QEMU_BUILD:-$CACHE/qemu/$id}
 	hash=$(overlay_hash)
 	local bin="$dir/build/qemu-system-aarch64"
 	if [ -x "$bin" ] && [ "$(cat "$dir/stamp" 2>/dev/null)" = "$hash" ]; then
