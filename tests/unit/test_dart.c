@@ -71,6 +71,37 @@ static void test_iova_not_host_and_offset_kept(void **state)
     free(mem);
 }
 
+static void test_iova_avoids_colliding_host_address(void **state)
+{
+    /*
+     * A client address that happens to be exactly where the allocator would
+     * put the IOVA (the first free IOVA is the bottom of the space): the
+     * DART must pick another one.  Nothing is transferred, so the address
+     * need not be real memory.
+     */
+    struct dart *d = dart_create(NULL);
+    struct dart_segment s[DART_MAX_SEGMENTS];
+    unsigned n;
+    uint64_t id, id2;
+    uint8_t probe_mem[16];
+    map_ok(d, probe_mem, 16, s, &n, &id);
+    uint64_t first_iova_page = s[0].iova & ~(uint64_t)(PG - 1);
+    assert_int_equal(dart_unmap(d, id), 0);
+
+    void *clash = (void *)(uintptr_t)(first_iova_page + 0x10);
+    map_ok(d, clash, 16, s, &n, &id2);
+    assert_int_not_equal(s[0].iova, (uint64_t)(uintptr_t)clash);
+    assert_int_equal(s[0].iova & (PG - 1), 0x10);
+    struct dart_stats st;
+    dart_get_stats(d, &st);
+    assert_int_equal(st.live_mappings, 1);
+    /* The range reserved for the retry went back: a new map reuses it. */
+    uint64_t id3;
+    map_ok(d, probe_mem, 16, s, &n, &id3);
+    assert_int_equal(s[0].iova & ~(uint64_t)(PG - 1), first_iova_page);
+    dart_destroy(d);
+}
+
 static void test_pages_counted_whole(void **state)
 {
     struct dart *d = dart_create(NULL);
@@ -411,6 +442,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_iova_not_host_and_offset_kept),
+        cmocka_unit_test(test_iova_avoids_colliding_host_address),
         cmocka_unit_test(test_pages_counted_whole),
         cmocka_unit_test(test_fragmentation),
         cmocka_unit_test(test_invalid),
