@@ -1,0 +1,76 @@
+/*
+ * The simulator's platform: the dext core's platform ops implemented over
+ * the DART model and a device model, plus what the socket transport needs
+ * (client memory registrations, memory-type fds, the notification eventfd).
+ */
+#ifndef VFIO_APPLE_SIM_PLATFORM_H
+#define VFIO_APPLE_SIM_PLATFORM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../dext/core/core.h"
+#include "dart.h"
+#include "device.h"
+
+/* Client memory shared for DMA (VFA_SIM_MSG_REGISTER_MEM). */
+struct sim_region {
+    struct sim_region *next;
+    uint64_t client;
+    uint64_t id;
+    uint64_t va, len;           /* in the client's address space */
+    uint8_t *host;              /* our mapping, 16 KiB aligned */
+    unsigned refs;              /* live DMA mappings inside */
+};
+
+/* What map_memory hands the transport. */
+struct sim_mem_handle {
+    int fd;
+    uint64_t size;
+    uint32_t flags;
+};
+
+struct sim_platform {
+    struct vfa_core *core;
+    struct dart *dart;
+    struct sim_device *dev;
+    struct sim_device_host host;
+    char model[32];
+
+    struct sim_region *regions;
+    uint64_t next_region_id;
+
+    /* Session resources. */
+    int notify_fd;              /* eventfd, -1 outside a session */
+    int irq_page_fd;
+    void *irq_page;
+    struct sim_mem_handle mem[VFA_NUM_BARS + 1];    /* BARs, then IRQ page */
+
+    /* Interrupt sources: the device thread forwards vectors under rdlock. */
+    pthread_rwlock_t irq_lock;
+    bool irq_active;
+    uint32_t irq_type, irq_count;
+    uint16_t msix_cap, msi_cap;
+
+    uint64_t unknown_irqs;      /* vectors the device raised with no source */
+};
+
+/* Creates the DART and the device model "name,options", then the core. */
+int sim_platform_create(struct sim_platform *p, const char *device_spec,
+                        const struct dart_config *dc, const struct vfa_core_config *cc,
+                        char *err, size_t errlen);
+void sim_platform_destroy(struct sim_platform *p);
+
+/* Transport-level operations, keyed by the connection's client id. */
+uint32_t sim_platform_register(struct sim_platform *p, uint64_t client, int fd, uint64_t va,
+                               uint64_t len, uint64_t off, uint64_t *id);
+uint32_t sim_platform_unregister(struct sim_platform *p, uint64_t client, uint64_t id);
+/* After vfa_core_client_gone(): drop the client's registrations. */
+void sim_platform_client_gone(struct sim_platform *p, uint64_t client);
+
+/* Full counters as one JSON object. */
+void sim_platform_stats_json(struct sim_platform *p, FILE *out);
+
+#endif

@@ -1,0 +1,384 @@
+/*
+ * vfio-apple-sim's socket server.
+ *
+ * One thread, one poll loop: requests are handled one at a time, which is
+ * the serialisation the dext core asks of its transport (IOUserClient's
+ * default queue gives the real dext the same).  Device model threads run
+ * concurrently but only touch the core through vfa_core_irq().
+ *
+ * Robustness: every connection is a client id; whatever the peer does
+ * (vanish mid-call, send garbage, stop reading replies) ends with
+ * vfa_core_client_gone() and its memory registrations dropped, and the
+ * loop carries on serving the others.  Replies are sent non-blocking: a
+ * client that does not read its replies is dropped rather than allowed to
+ * stall the server.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "vfio-apple/sim-wire.h"
+#include "log.h"
+#include "server.h"
+
+#define MAX_CONNS 64
+
+struct conn {
+    int fd;
+    uint64_t id;
+    pid_t pid;
+};
+
+struct server {
+    struct sim_platform *p;
+    int lfd;
+    struct conn conns[MAX_CONNS];
+    unsigned nconns;
+    uint64_t next_id;
+    uint8_t *rbuf;              /* request: VFA_SIM_MAX_REQUEST + 1 */
+    uint8_t *wbuf;              /* reply: VFA_SIM_MAX_REPLY */
+    uint64_t protocol_errors;
+};
+
+static int listen_on(const char *path)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    int fd;
+
+    if (strlen(path) >= sizeof(sa.sun_path))
+        return -ENAMETOOLONG;
+    strcpy(sa.sun_path, path);
+    fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return -errno;
+    /* A socket file left by a dead daemon is reused; a live one is not. */
+    struct stat sb;
+    if (!lstat(path, &sb) && S_ISSOCK(sb.st_mode)) {
+        int probe = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        bool alive = probe >= 0 && !connect(probe, (struct sockaddr *)&sa, sizeof(sa));
+
+        if (probe >= 0)
+            close(probe);
+        if (alive) {
+            close(fd);
+            return -EADDRINUSE;
+        }
+        unlink(path);
+    }
+    mode_t old = umask(0077);           /* the socket is for its owner */
+    int r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+    umask(old);
+    if (r || listen(fd, 16)) {
+        r = -errno;
+        close(fd);
+        return r;
+    }
+    return fd;
+}
+
+static void drop(struct server *s, unsigned i, const char *why)
+{
+    struct conn *c = &s->conns[i];
+
+    LOG_INFO("client %llu (pid %d) disconnected: %s", (unsigned long long)c->id, (int)c->pid, why);
+    /* Core first: it unmaps the DMA, so the regions can go after. */
+    vfa_core_client_gone(s->p->core, c->id);
+    sim_platform_client_gone(s->p, c->id);
+    close(c->fd);
+    s->conns[i] = s->conns[--s->nconns];
+}
+
+static void accept_one(struct server *s)
+{
+    struct ucred cr;
+    socklen_t len = sizeof(cr);
+    int fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+    if (fd < 0)
+        return;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) ||
+        (cr.uid != geteuid() && cr.uid != 0)) {
+        LOG_WARN("refused a client with uid %d (only uid %d or root)", (int)cr.uid, (int)geteuid());
+        close(fd);
+        return;
+    }
+    if (s->nconns == MAX_CONNS) {
+        LOG_WARN("refused client pid %d: %d connections already", (int)cr.pid, MAX_CONNS);
+        close(fd);
+        return;
+    }
+    s->conns[s->nconns++] = (struct conn){ .fd = fd, .id = ++s->next_id, .pid = cr.pid };
+    LOG_INFO("client %llu connected (pid %d)", (unsigned long long)s->next_id, (int)cr.pid);
+}
+
+static int send_reply(struct server *s, struct conn *c, size_t len, int fd)
+{
+    struct iovec iov = { .iov_base = s->wbuf, .iov_len = len };
+    union {
+        struct cmsghdr h;
+        char b[CMSG_SPACE(sizeof(int))];
+    } cm;
+    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+    if (fd >= 0) {
+        memset(&cm, 0, sizeof(cm));
+        mh.msg_control = cm.b;
+        mh.msg_controllen = sizeof(cm.b);
+        struct cmsghdr *h = CMSG_FIRSTHDR(&mh);
+        h->cmsg_level = SOL_SOCKET;
+        h->cmsg_type = SCM_RIGHTS;
+        h->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(h), &fd, sizeof(int));
+    }
+    ssize_t n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+    return n == (ssize_t)len ? 0 : -1;
+}
+
+static uint32_t do_call(struct server *s, struct conn *c, const struct vfa_sim_call *q,
+                        struct vfa_sim_reply *rep, int *rfd)
+{
+    struct vfa_call call = {
+        .selector = q->selector,
+        .nscalars_in = q->nscalars,
+        .scalars_in = q->scalars,
+        .struct_in = q->struct_len ? (const void *)(q + 1) : NULL,
+        .struct_in_len = q->struct_len,
+        .nscalars_out = VFA_MAX_SCALARS,
+        .scalars_out = rep->scalars,
+        .struct_out = rep + 1,
+        .struct_out_len = q->struct_out_max,
+    };
+    uint32_t st = vfa_core_dispatch(s->p->core, c->id, &call);
+
+    rep->nscalars = call.nscalars_out;
+    rep->struct_len = call.struct_out_len;
+    if (!st && q->selector == VFA_SEL_NOTIFY_REGISTER)
+        *rfd = s->p->notify_fd;
+    return st;
+}
+
+static uint32_t do_stats(struct server *s, struct vfa_sim_reply *rep)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+
+    if (!f)
+        return VFA_E_NOMEM;
+    sim_platform_stats_json(s->p, f);
+    fclose(f);
+    if (len > VFA_SIM_STATS_MAX) {
+        free(buf);
+        return VFA_E_NOMEM;
+    }
+    memcpy(rep + 1, buf, len);
+    rep->struct_len = (uint32_t)len;
+    free(buf);
+    return 0;
+}
+
+/* Handles one request; returns -1 when the connection must go. */
+static int serve_one(struct server *s, unsigned i)
+{
+    struct conn *c = &s->conns[i];
+    struct iovec iov = { .iov_base = s->rbuf, .iov_len = VFA_SIM_MAX_REQUEST + 1 };
+    union {
+        struct cmsghdr h;
+        char b[CMSG_SPACE(4 * sizeof(int))];
+    } cm;
+    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+                         .msg_control = cm.b, .msg_controllen = sizeof(cm.b) };
+    int in_fd = -1, nfds = 0, rfd = -1;
+    ssize_t n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return 0;
+    if (n <= 0)
+        return -1;
+    for (struct cmsghdr *h = CMSG_FIRSTHDR(&mh); h; h = CMSG_NXTHDR(&mh, h)) {
+        if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+            continue;
+        for (size_t k = 0; k < (h->cmsg_len - CMSG_LEN(0)) / sizeof(int); k++) {
+            int f;
+
+            memcpy(&f, CMSG_DATA(h) + k * sizeof(int), sizeof(int));
+            if (nfds++ == 0)
+                in_fd = f;
+            else
+                close(f);
+        }
+    }
+
+    const struct vfa_sim_call *q = (const void *)s->rbuf;
+    struct vfa_sim_reply *rep = (void *)s->wbuf;
+    uint32_t st = 0;
+
+    if ((size_t)n < sizeof(q->hdr) || q->hdr.magic != VFA_SIM_MAGIC ||
+        q->hdr.version != VFA_SIM_WIRE_VERSION) {
+        /* Not our protocol at all: nothing sensible to reply to. */
+        s->protocol_errors++;
+        if (in_fd >= 0)
+            close(in_fd);
+        LOG_WARN("client %llu sent a malformed message (%zd bytes); dropping it",
+                 (unsigned long long)c->id, n);
+        return -1;
+    }
+    memset(rep, 0, sizeof(*rep));
+    rep->hdr = q->hdr;
+
+    bool fd_ok = q->hdr.type == VFA_SIM_MSG_REGISTER_MEM && nfds == 1;
+    if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || (size_t)n < sizeof(*q) ||
+        q->nscalars > VFA_MAX_SCALARS || q->struct_len > VFA_MAX_STRUCT ||
+        (size_t)n != sizeof(*q) + q->struct_len ||
+        q->struct_out_max > (q->hdr.type == VFA_SIM_MSG_STATS_JSON ? VFA_SIM_STATS_MAX
+                                                                     : VFA_MAX_STRUCT) ||
+        (nfds && !fd_ok)) {
+        st = VFA_E_PROTO;
+    } else {
+        switch (q->hdr.type) {
+        case VFA_SIM_MSG_CALL:
+            st = do_call(s, c, q, rep, &rfd);
+            break;
+        case VFA_SIM_MSG_REGISTER_MEM:
+            if (in_fd < 0 || q->nscalars < 3)
+                st = VFA_E_PROTO;
+            else
+                st = sim_platform_register(s->p, c->id, in_fd, q->scalars[0], q->scalars[1],
+                                           q->scalars[2], &rep->scalars[0]);
+            rep->nscalars = st ? 0 : 1;
+            break;
+        case VFA_SIM_MSG_UNREGISTER_MEM:
+            st = q->nscalars < 1 ? VFA_E_PROTO
+                                 : sim_platform_unregister(s->p, c->id, q->scalars[0]);
+            break;
+        case VFA_SIM_MSG_MAP_MEMORY: {
+            void *h = NULL;
+            uint64_t size = 0;
+
+            if (q->nscalars < 1 || q->scalars[0] > UINT32_MAX) {
+                st = VFA_E_PROTO;
+                break;
+            }
+            st = vfa_core_map_memory(s->p->core, c->id, (uint32_t)q->scalars[0], &h, &size);
+            if (!st) {
+                const struct sim_mem_handle *mh2 = h;
+
+                rfd = mh2->fd;
+                rep->nscalars = 2;
+                rep->scalars[0] = size;
+                rep->scalars[1] = mh2->flags;
+            }
+            break;
+        }
+        case VFA_SIM_MSG_STATS_JSON:
+            st = do_stats(s, rep);
+            break;
+        default:
+            st = VFA_E_PROTO;
+            break;
+        }
+    }
+    if (in_fd >= 0)
+        close(in_fd);               /* registered memory keeps its own mapping */
+    if (st == VFA_E_PROTO) {
+        s->protocol_errors++;
+        LOG_WARN("client %llu: malformed request (type %u, %zd bytes)",
+                 (unsigned long long)c->id, q->hdr.type, n);
+    }
+    rep->status = st;
+    if (st) {
+        rep->nscalars = 0;
+        rep->struct_len = 0;
+        rfd = -1;
+    }
+    if (send_reply(s, c, sizeof(*rep) + rep->struct_len, rfd))
+        return -1;
+    return 0;
+}
+
+static bool handle_signals(struct server *s, int sigfd)
+{
+    struct signalfd_siginfo si;
+
+    while (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
+        switch (si.ssi_signo) {
+        case SIGUSR1:
+            LOG_WARN("SIGUSR1: simulating device removal");
+            vfa_core_device_gone(s->p->core);
+            break;
+        case SIGUSR2:
+            LOG_WARN("SIGUSR2: the device's next transfer will fault");
+            dart_fault_next_transfer(s->p->dart);
+            break;
+        default:
+            LOG_INFO("signal %u: stopping", si.ssi_signo);
+            return false;
+        }
+    }
+    return true;
+}
+
+int sim_server_run(struct sim_platform *p, const char *path, int sigfd)
+{
+    struct server s = { .p = p };
+    struct pollfd pfd[MAX_CONNS + 2];
+    int ret = 0;
+
+    s.lfd = listen_on(path);
+    if (s.lfd < 0)
+        return s.lfd;
+    s.rbuf = malloc(VFA_SIM_MAX_REQUEST + 1);
+    s.wbuf = malloc(VFA_SIM_MAX_REPLY);
+    if (!s.rbuf || !s.wbuf) {
+        ret = -ENOMEM;
+        goto out;
+    }
+    LOG_INFO("listening on %s (device %s)", path, p->model);
+
+    for (;;) {
+        unsigned n = 0;
+
+        pfd[n++] = (struct pollfd){ .fd = sigfd, .events = POLLIN };
+        pfd[n++] = (struct pollfd){ .fd = s.lfd, .events = POLLIN };
+        for (unsigned i = 0; i < s.nconns; i++)
+            pfd[n++] = (struct pollfd){ .fd = s.conns[i].fd, .events = POLLIN };
+        if (poll(pfd, n, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            ret = -errno;
+            break;
+        }
+        if ((pfd[0].revents & POLLIN) && !handle_signals(&s, sigfd))
+            break;
+        /* Walk backwards: drop() moves the last connection into slot i. */
+        for (unsigned i = s.nconns; i-- > 0;) {
+            short ev = pfd[2 + i].revents;
+
+            if (ev & POLLIN) {
+                if (serve_one(&s, i))
+                    drop(&s, i, "hung up or misbehaved");
+            } else if (ev & (POLLHUP | POLLERR | POLLNVAL)) {
+                drop(&s, i, "hung up");
+            }
+        }
+        if (pfd[1].revents & POLLIN)
+            accept_one(&s);
+    }
+out:
+    while (s.nconns)
+        drop(&s, s.nconns - 1, "server stopping");
+    close(s.lfd);
+    unlink(path);
+    free(s.rbuf);
+    free(s.wbuf);
+    return ret;
+}

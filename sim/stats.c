@@ -1,0 +1,80 @@
+/*
+ * The simulator's counters as one JSON object: the dext core's (what the
+ * real dext would report), the DART model's, the device model's and the
+ * platform's own.  Served by VFA_SIM_MSG_STATS_JSON to `vfio-apple-sim stats`.
+ */
+#include <inttypes.h>
+
+#include "platform.h"
+
+#define CORE_FIELDS(X) \
+    X(bad_selector) X(bad_shape) \
+    X(sessions_opened) X(sessions_refused_busy) X(sessions_closed) X(sessions_client_died) \
+    X(config_reads) X(config_block_bytes) X(config_writes) X(config_writes_filtered) \
+    X(config_bytes_dropped) X(mmio_reads) X(mmio_writes) X(memory_maps) \
+    X(irq_setups) X(irq_received) X(irq_latched) X(irq_coalesced) X(notifications) \
+    X(resets_flr) X(resets_hot) X(reset_failures) \
+    X(dma_maps) X(dma_unmaps) X(dma_cleanup_unmaps) X(dma_map_failures) \
+    X(dma_fail_budget_bytes) X(dma_fail_budget_maps) X(dma_mapped_bytes) \
+    X(dma_peak_mapped_bytes) X(dma_live_mappings) X(dma_peak_live_mappings) X(dma_segments) \
+    X(rom_reads) X(device_gone)
+
+static const char *const sel_names[VFA_SEL_COUNT] = {
+#define N(name, sel, ...) [sel] = #name,
+    VFA_METHODS(N)
+#undef N
+};
+
+static void selector_map(FILE *out, const char *key, const uint64_t *v)
+{
+    fprintf(out, "\"%s\":{", key);
+    for (unsigned i = 0; i < VFA_SEL_COUNT; i++)
+        fprintf(out, "%s\"%s\":%" PRIu64, i ? "," : "", sel_names[i], v[i]);
+    fputc('}', out);
+}
+
+void sim_platform_stats_json(struct sim_platform *p, FILE *out)
+{
+    struct vfa_stats s;
+    struct dart_stats d;
+    struct dart_fault faults[DART_FAULT_LOG_SIZE];
+    uint64_t total_calls = 0, regions = 0, reg_bytes = 0;
+
+    vfa_core_get_stats(p->core, &s);
+    dart_get_stats(p->dart, &d);
+    size_t nf = dart_fault_log(p->dart, faults, DART_FAULT_LOG_SIZE);
+    for (unsigned i = 0; i < VFA_SEL_COUNT; i++)
+        total_calls += s.calls[i];
+    for (struct sim_region *r = p->regions; r; r = r->next) {
+        regions++;
+        reg_bytes += r->len;
+    }
+
+    fprintf(out, "{\"model\":\"%s\",\"abi\":\"%u.%u\",\"session_open\":%s,", p->model,
+            VFA_ABI_MAJOR, VFA_ABI_MINOR, vfa_core_session_owner(p->core) ? "true" : "false");
+    fprintf(out, "\"core\":{\"calls_total\":%" PRIu64 ",", total_calls);
+#define F(name) fprintf(out, "\"" #name "\":%" PRIu64 ",", s.name);
+    CORE_FIELDS(F)
+#undef F
+    selector_map(out, "calls", s.calls);
+    fputc(',', out);
+    selector_map(out, "errors", s.errors);
+    fprintf(out, "},\"dart\":{\"maps\":%" PRIu64 ",\"unmaps\":%" PRIu64 ",\"map_failures\":%" PRIu64
+            ",\"mapped_bytes\":%" PRIu64 ",\"peak_mapped_bytes\":%" PRIu64
+            ",\"live_mappings\":%" PRIu64 ",\"peak_live_mappings\":%" PRIu64
+            ",\"faults\":%" PRIu64 ",\"dma_reads\":%" PRIu64 ",\"dma_writes\":%" PRIu64
+            ",\"bytes_read\":%" PRIu64 ",\"bytes_written\":%" PRIu64 ",\"fault_log\":[",
+            d.maps, d.unmaps, d.map_failures, d.mapped_bytes, d.peak_mapped_bytes,
+            d.live_mappings, d.peak_live_mappings, d.faults, d.dma_reads, d.dma_writes,
+            d.bytes_read, d.bytes_written);
+    for (size_t i = 0; i < nf; i++)
+        fprintf(out, "%s{\"seq\":%" PRIu64 ",\"iova\":%" PRIu64 ",\"len\":%" PRIu64 ",\"write\":%s}",
+                i ? "," : "", faults[i].seq, faults[i].iova, faults[i].len,
+                faults[i].is_write ? "true" : "false");
+    fprintf(out, "]},\"device\":{");
+    if (p->dev->ops->stats_json)
+        p->dev->ops->stats_json(p->dev, out);
+    fprintf(out, "},\"platform\":{\"registered_regions\":%" PRIu64
+            ",\"registered_bytes\":%" PRIu64 ",\"unrouted_irqs\":%" PRIu64 "}}",
+            regions, reg_bytes, __atomic_load_n(&p->unknown_irqs, __ATOMIC_RELAXED));
+}
