@@ -13,6 +13,7 @@ Guest-side protocol (tests/e2e/guest/lib.sh writes it, on the console):
     VFIOAPPLE-END <rc>
 """
 
+import ctypes
 import json
 import os
 import re
@@ -46,6 +47,15 @@ def _eval_assignments(text):
 
 
 _platform = None
+
+_libc = ctypes.CDLL(None, use_errno=True)
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent():
+    """Child-side: get SIGKILL if the harness dies, however it dies."""
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    os.setsid()
 
 
 def platform():
@@ -93,7 +103,7 @@ class Run:
         """Start a helper process in its own process group, output to a log."""
         log = open(os.path.join(self.logdir, f"{name}.log"), "w")
         p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
-                             stdin=subprocess.DEVNULL, start_new_session=True, **kw)
+                             stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent, **kw)
         p.log_path = log.name
         p.label = name
         self.procs.append(p)
@@ -177,7 +187,7 @@ class Run:
             f.write(shlex.join(argv) + "\n")
         qemu_err = open(os.path.join(self.logdir, "qemu-stderr.log"), "w")
         p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=qemu_err,
-                             stdin=subprocess.DEVNULL, start_new_session=True)
+                             stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
         p.label = "qemu"
         self.procs.append(p)
         self.qemu = p
@@ -266,9 +276,14 @@ def report(run):
 def main(name, body):
     """Run `body(run)` as test `name`, report, clean up, exit non-zero on failure."""
     run = Run(name)
+
+    def interrupted(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+    signal.signal(signal.SIGTERM, interrupted)
     try:
         body(run)
-    except Exception as e:  # a broken test is a failed test, with the reason
+    except (Exception, KeyboardInterrupt) as e:
+        # A broken or interrupted test is a failed test, with the reason.
         run.check("test-ran", False, f"{type(e).__name__}: {e}")
     finally:
         run.kill_all()
