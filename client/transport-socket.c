@@ -33,25 +33,8 @@ static struct sock_transport *st_of(struct vfa_transport *t)
 
 static int send_msg(struct sock_transport *s, const void *buf, size_t len, int fd)
 {
-    struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
-    union {
-        struct cmsghdr h;
-        char b[CMSG_SPACE(sizeof(int))];
-    } cm;
-    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-
-    if (fd >= 0) {
-        memset(&cm, 0, sizeof(cm));
-        mh.msg_control = cm.b;
-        mh.msg_controllen = sizeof(cm.b);
-        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &fd, sizeof(int));
-    }
     for (;;) {
-        ssize_t n = sendmsg(s->fd, &mh, MSG_NOSIGNAL);
+        ssize_t n = vfa_sim_send(s->fd, buf, len, fd, MSG_NOSIGNAL);
 
         if (n == (ssize_t)len)
             return 0;

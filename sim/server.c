@@ -122,24 +122,7 @@ static void accept_one(struct server *s)
 
 static int send_reply(struct server *s, struct conn *c, size_t len, int fd)
 {
-    struct iovec iov = { .iov_base = s->wbuf, .iov_len = len };
-    union {
-        struct cmsghdr h;
-        char b[CMSG_SPACE(sizeof(int))];
-    } cm;
-    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-
-    if (fd >= 0) {
-        memset(&cm, 0, sizeof(cm));
-        mh.msg_control = cm.b;
-        mh.msg_controllen = sizeof(cm.b);
-        struct cmsghdr *h = CMSG_FIRSTHDR(&mh);
-        h->cmsg_level = SOL_SOCKET;
-        h->cmsg_type = SCM_RIGHTS;
-        h->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(h), &fd, sizeof(int));
-    }
-    ssize_t n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+    ssize_t n = vfa_sim_send(c->fd, s->wbuf, len, fd, MSG_NOSIGNAL | MSG_DONTWAIT);
     return n == (ssize_t)len ? 0 : -1;
 }
 

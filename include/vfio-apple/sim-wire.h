@@ -24,6 +24,8 @@
 #define VFIO_APPLE_SIM_WIRE_H
 
 #include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
 
 #include "vfio-apple/dext-abi.h"
 
@@ -96,5 +98,33 @@ struct vfa_sim_reply {
 _Static_assert(sizeof(struct vfa_sim_hdr) == 16, "sim hdr layout");
 _Static_assert(sizeof(struct vfa_sim_call) == 16 + 16 + 8 * VFA_MAX_SCALARS, "sim call layout");
 _Static_assert(sizeof(struct vfa_sim_reply) == 16 + 16 + 8 * VFA_MAX_SCALARS, "sim reply layout");
+
+/*
+ * Send one message with at most one fd (fd < 0: none) as SCM_RIGHTS, the
+ * only way either side frames a message.  Returns sendmsg()'s result.
+ */
+static inline ssize_t vfa_sim_send(int sock, const void *buf, size_t len, int fd, int flags)
+{
+    struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+    union {
+        struct cmsghdr h;
+        char b[CMSG_SPACE(sizeof(int))];
+    } cm;
+    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+    if (fd >= 0) {
+        struct cmsghdr *c;
+
+        memset(&cm, 0, sizeof(cm));
+        mh.msg_control = cm.b;
+        mh.msg_controllen = sizeof(cm.b);
+        c = CMSG_FIRSTHDR(&mh);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    }
+    return sendmsg(sock, &mh, flags);
+}
 
 #endif

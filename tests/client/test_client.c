@@ -488,21 +488,8 @@ static int raw_connect(const char *sock)
 static long raw_exchange(int fd, const void *msg, size_t len, int pass_fd)
 {
     static uint8_t buf[VFA_SIM_MAX_REPLY];
-    struct iovec iov = { .iov_base = (void *)msg, .iov_len = len };
-    union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(int))]; } cm;
-    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 
-    if (pass_fd >= 0) {
-        memset(&cm, 0, sizeof(cm));
-        mh.msg_control = cm.b;
-        mh.msg_controllen = sizeof(cm.b);
-        struct cmsghdr *h = CMSG_FIRSTHDR(&mh);
-        h->cmsg_level = SOL_SOCKET;
-        h->cmsg_type = SCM_RIGHTS;
-        h->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(h), &pass_fd, sizeof(int));
-    }
-    if (sendmsg(fd, &mh, MSG_NOSIGNAL) < 0)
+    if (vfa_sim_send(fd, msg, len, pass_fd, MSG_NOSIGNAL) < 0)
         return -1;
     struct pollfd p = { .fd = fd, .events = POLLIN };
     if (poll(&p, 1, 2000) <= 0)
