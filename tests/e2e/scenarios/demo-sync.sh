@@ -1,0 +1,3 @@
+# Sync point for the host (the demo samples counters here).
+echo "VFIOAPPLE-SYNC ${SYNC:-mark}"
+sleep 1
