@@ -111,6 +111,7 @@ struct VFIOAppleContainer {
     /* guest RAM shared with the dext (socket transport) */
     bool mem_registered;
     uint64_t mem_id;
+    void *view;                 /* the dext's 16 KiB-aligned view of it */
 
     /* the DMA window */
     hwaddr gpa;

@@ -21,6 +21,7 @@
  */
 
 #include "qemu/osdep.h"
+#include <sys/mman.h>
 #include <linux/vfio.h>
 #include "qapi/error.h"
 #include "qemu/cutils.h"
@@ -129,6 +130,8 @@ static bool vfio_apple_register_ram(VFIOAppleContainer *container,
 {
     VFIOApplePCIDevice *a = container->adev;
     int fd = memory_region_get_fd(ram);
+    uint8_t *base, *view;
+    uint64_t fd_off, len;
     int ret;
 
     /*
@@ -148,13 +151,48 @@ static bool vfio_apple_register_ram(VFIOAppleContainer *container,
         return false;
     }
 
+    /*
+     * The simulator models 16 KiB host pages and wants registrations
+     * aligned to them, but QEMU only aligns RAM to the build host's page
+     * (4 KiB here).  Give the dext its own 16 KiB-aligned view of the same
+     * shared pages: the DMA window is named by addresses in this view.
+     * (On macOS host pages are 16 KiB and the dext uses QEMU's own view.)
+     */
+    fd_off = qemu_ram_get_fd_offset(ram->ram_block) +
+             (container->gpa - ram->addr);
+    if (!QEMU_IS_ALIGNED(fd_off, VFA_PAGE_SIZE)) {
+        error_setg(errp, "guest RAM's offset in its memory file (0x%" PRIx64
+                   ") is not a multiple of 16 KiB", fd_off);
+        return false;
+    }
+    len = container->size + VFA_PAGE_SIZE;
+    base = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (base == MAP_FAILED) {
+        error_setg_errno(errp, errno, "cannot reserve address space for the "
+                         "dext's view of guest RAM");
+        return false;
+    }
+    view = (void *)ROUND_UP((uintptr_t)base, VFA_PAGE_SIZE);
+    if (view > base) {
+        munmap(base, view - base);
+    }
+    munmap(view + container->size, base + len - (view + container->size));
+    if (mmap(view, container->size, PROT_READ | PROT_WRITE,
+             MAP_SHARED | MAP_FIXED, fd, fd_off) == MAP_FAILED) {
+        error_setg_errno(errp, errno, "cannot map guest RAM for the dext");
+        munmap(view, container->size);
+        return false;
+    }
+    container->view = view;
+
     vfio_apple_count(a, VFIO_APPLE_CALL_REGISTER_MEMORY);
-    ret = vfa_register_memory(a->client, container->hva, container->size, fd,
-                              qemu_ram_get_fd_offset(ram->ram_block),
+    ret = vfa_register_memory(a->client, view, container->size, fd, fd_off,
                               &container->mem_id);
     if (ret) {
         error_setg_errno(errp, -ret, "cannot share guest RAM with the dext: "
                          "%s", vfa_client_errmsg(a->client));
+        munmap(view, container->size);
+        container->view = NULL;
         return false;
     }
     container->mem_registered = true;
@@ -173,6 +211,10 @@ static void vfio_apple_unregister_ram(VFIOAppleContainer *container)
                         vfa_client_errmsg(a->client));
         }
         container->mem_registered = false;
+    }
+    if (container->view) {
+        munmap(container->view, container->size);
+        container->view = NULL;
     }
 }
 
@@ -215,7 +257,9 @@ static bool vfio_apple_window_map(VFIOAppleContainer *container, Error **errp)
     }
 
     vfio_apple_count(a, VFA_SEL_DMA_MAP);
-    ret = vfa_dma_map(a->client, container->hva, container->size,
+    ret = vfa_dma_map(a->client,
+                      container->view ? container->view : container->hva,
+                      container->size,
                       VFA_DMA_BIDIRECTIONAL, out);
     if (ret) {
         const char *hint = vfio_apple_dma_hint(ret);
