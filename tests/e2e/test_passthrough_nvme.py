@@ -69,7 +69,9 @@ def body(run):
     run.boot(initrd, mem=RAM, qmp=True, timeout=900, on_line=on_line, qemu_args=[
         "-object", f"memory-backend-memfd,id=mem,size={RAM},share=on",
         "-machine", "memory-backend=mem",
-        "-device", f"vfio-apple-pci,host={sock},id=pt0"])
+        "-device", f"vfio-apple-pci,host={sock},id=pt0",
+        # e.g. VFIO_APPLE_QEMU_ARGS="-trace vfio_apple_config_*" to debug
+        *os.environ.get("VFIO_APPLE_QEMU_ARGS", "").split()])
     run.check("qemu-exited-cleanly", run.qemu_rc == 0, f"QEMU exit status {run.qemu_rc}")
 
     st = sim_stats(sock)
@@ -98,7 +100,7 @@ def body(run):
                      samples.get("probe-error", "guest never reached probe_done")):
         return
     calls = probe["dext-calls"]
-    run.check("probe-few-dext-calls", calls <= 100,
+    run.check("probe-few-dext-calls", calls <= 80,
               f"{calls} dext calls for realize + guest probe")
     ios = (2 * MB << 20) // (128 << 10)    # nvme splits 1 MiB into 128 KiB I/Os
     by = {m["method"]: m["calls"] for m in probe["dext-calls-by-method"]}
@@ -106,8 +108,13 @@ def body(run):
     notes = run.notes
     if "write_ms" in notes:
         w, r = int(notes["write_ms"]), int(notes["read_ms"])
-        print(f"throughput: write {MB * 1000 / max(w, 1):.1f} MiB/s, "
-              f"read {MB * 1000 / max(r, 1):.1f} MiB/s (guest under TCG)")
+        print(f"verified workload: write {MB * 1000 / max(w, 1):.1f} MiB/s, "
+              f"read {MB * 1000 / max(r, 1):.1f} MiB/s (with the guest's "
+              f"urandom and sha256 under TCG)")
+    if "raw_write_ms" in notes:
+        w, r = int(notes["raw_write_ms"]), int(notes["raw_read_ms"])
+        print(f"device path: write {MB * 1000 / max(w, 1):.1f} MiB/s, "
+              f"read {MB * 1000 / max(r, 1):.1f} MiB/s (O_DIRECT 1 MiB, TCG guest)")
     print(f"I/O: about {ios} NVMe commands; sim stats: "
           f"{core['calls_total']} dext calls in all, irq_received {core['irq_received']}")
 

@@ -78,6 +78,7 @@ struct VFIOApplePCIDevice {
     uint64_t calls_total;
     uint64_t calls_realize;
     uint64_t cfg_cache_hits;
+    uint64_t cfg_writes_spared;
     uint64_t interrupts;
     uint64_t notifications;
 };
@@ -97,6 +98,8 @@ static inline void vfio_apple_count(VFIOApplePCIDevice *a, unsigned kind)
 /* The device or the dext went away: called from any thread. */
 void vfio_apple_pci_lost(VFIOApplePCIDevice *a, const char *why);
 const char *vfio_apple_call_name(unsigned kind);
+/* Reset through the dext: @allowed VFA_RESET_* bits, 0 = any. */
+int vfio_apple_pci_do_reset(VFIOApplePCIDevice *a, uint32_t allowed);
 
 /* ---- container-apple: the device's IOMMU container (container.c) ---- */
 

@@ -414,18 +414,8 @@ static void vfio_apple_device_detach(VFIODevice *vbasedev)
 /* vfio-pci's fallback when the device reset failed: the link's hot reset. */
 static int vfio_apple_pci_hot_reset(VFIODevice *vbasedev, bool single)
 {
-    VFIOApplePCIDevice *a = vfio_apple_from_vbasedev(vbasedev);
-    uint32_t used = 0;
-    int ret;
-
-    if (qatomic_read(&a->lost) || !a->session ||
-        !(a->id.flags & VFA_ID_HOT_RESET)) {
-        return -ENOTSUP;
-    }
-    vfio_apple_count(a, VFA_SEL_RESET);
-    ret = vfa_reset(a->client, VFA_RESET_HOT, &used);
-    trace_vfio_apple_reset(vbasedev->name, "hot", ret, used);
-    return ret;
+    return vfio_apple_pci_do_reset(vfio_apple_from_vbasedev(vbasedev),
+                                   VFA_RESET_HOT);
 }
 
 static void vfio_iommu_apple_class_init(ObjectClass *klass, const void *data)

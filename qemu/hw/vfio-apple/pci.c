@@ -112,11 +112,38 @@ static int vfio_apple_failed(VFIOApplePCIDevice *a, int ret)
 
 /* ------------------------------------------------------- config space -- */
 
+/* How a config byte is read (a->cfg_cached[]) */
+enum {
+    CFG_DEVICE = 0,             /* from the device, every time */
+    CFG_CACHED,                 /* read-only: from the realize block read */
+    CFG_STICKY,                 /* changes only when written: cached ... */
+    CFG_STICKY_VALID,           /* ... once read, until a write or a reset */
+};
+
+static void vfio_apple_cfg_set(VFIOApplePCIDevice *a, uint32_t off,
+                               uint32_t len, uint8_t how)
+{
+    if (off < a->id.config_size && len <= a->id.config_size - off) {
+        memset(a->cfg_cached + off, how, len);
+    }
+}
+
 static void vfio_apple_cfg_cache(VFIOApplePCIDevice *a, uint32_t off,
                                  uint32_t len)
 {
-    if (off < a->id.config_size && len <= a->id.config_size - off) {
-        memset(a->cfg_cached + off, 1, len);
+    vfio_apple_cfg_set(a, off, len, CFG_CACHED);
+}
+
+/* A reset: whatever was cached because nobody wrote it may have changed. */
+static void vfio_apple_cfg_invalidate(VFIOApplePCIDevice *a)
+{
+    uint32_t i;
+
+    a->cfg_fresh = false;
+    for (i = 0; i < a->id.config_size; i++) {
+        if (a->cfg_cached[i] == CFG_STICKY_VALID) {
+            a->cfg_cached[i] = CFG_STICKY;
+        }
     }
 }
 
@@ -127,8 +154,14 @@ static void vfio_apple_cfg_cache(VFIOApplePCIDevice *a, uint32_t off,
  * that describe the device (PM capabilities, PCIe Device/Link/Slot
  * Capabilities), and the MSI/MSI-X capabilities, which belong to the host
  * (the dext drops guest writes to them; QEMU emulates them for the guest).
- * Everything else (command, status, control and status registers,
- * vendor-specific and extended capability bodies) is read from the device.
+ * PCIe Device Control and Device Control 2 are read-only too as far as the
+ * guest is concerned: the dext drops writes to them.
+ *
+ * Registers that only change when written (Command, cache line size,
+ * latency timer, interrupt line) are cached once read, until the next
+ * write or reset.  Everything else (Status, power management and link
+ * status, vendor-specific and extended capability bodies) is read from the
+ * device every time.
  */
 static void vfio_apple_cfg_classify(VFIOApplePCIDevice *a)
 {
@@ -140,8 +173,12 @@ static void vfio_apple_cfg_classify(VFIOApplePCIDevice *a)
     vfio_apple_cfg_cache(a, PCI_HEADER_TYPE, 1);
     vfio_apple_cfg_cache(a, PCI_BASE_ADDRESS_0, 24);   /* synthesised */
     vfio_apple_cfg_cache(a, PCI_SUBSYSTEM_VENDOR_ID, 4);
-    vfio_apple_cfg_cache(a, PCI_CAPABILITY_LIST, 1);
+    vfio_apple_cfg_cache(a, PCI_CARDBUS_CIS, 4);
+    vfio_apple_cfg_cache(a, PCI_CAPABILITY_LIST, 8);    /* + reserved */
     vfio_apple_cfg_cache(a, PCI_INTERRUPT_PIN, 3);
+    vfio_apple_cfg_set(a, PCI_COMMAND, 2, CFG_STICKY);
+    vfio_apple_cfg_set(a, PCI_CACHE_LINE_SIZE, 2, CFG_STICKY);
+    vfio_apple_cfg_set(a, PCI_INTERRUPT_LINE, 1, CFG_STICKY);
 
     /* No INTx on the platform: never offer it to the guest. */
     c[PCI_INTERRUPT_PIN] = 0;
@@ -160,10 +197,12 @@ static void vfio_apple_cfg_classify(VFIOApplePCIDevice *a)
             case PCI_CAP_ID_EXP:
                 vfio_apple_cfg_cache(a, pos + PCI_EXP_FLAGS, 2);
                 vfio_apple_cfg_cache(a, pos + PCI_EXP_DEVCAP, 4);
+                vfio_apple_cfg_cache(a, pos + PCI_EXP_DEVCTL, 2);
                 vfio_apple_cfg_cache(a, pos + PCI_EXP_LNKCAP, 4);
                 vfio_apple_cfg_cache(a, pos + PCI_EXP_SLTCAP, 4);
                 if ((flags & PCI_EXP_FLAGS_VERS) > 1) {
                     vfio_apple_cfg_cache(a, pos + PCI_EXP_DEVCAP2, 4);
+                    vfio_apple_cfg_cache(a, pos + PCI_EXP_DEVCTL2, 2);
                     vfio_apple_cfg_cache(a, pos + PCI_EXP_LNKCAP2, 4);
                     vfio_apple_cfg_cache(a, pos + PCI_EXP_SLTCAP2, 4);
                 }
@@ -181,6 +220,8 @@ static void vfio_apple_cfg_classify(VFIOApplePCIDevice *a)
     }
 
     if (a->id.config_size > PCI_CONFIG_SPACE_SIZE) {
+        /* The first header is read-only even when it says "none". */
+        vfio_apple_cfg_cache(a, PCI_CONFIG_SPACE_SIZE, 4);
         for (pos = PCI_CONFIG_SPACE_SIZE, n = 0;
              pos && pos <= a->id.config_size - 4 && n < 256; n++) {
             uint32_t hdr = pci_get_long(c + pos);
@@ -203,11 +244,45 @@ static bool vfio_apple_cfg_all_cached(VFIOApplePCIDevice *a, uint32_t off,
     uint32_t i;
 
     for (i = 0; i < size; i++) {
-        if (!a->cfg_cached[off + i]) {
+        if (a->cfg_cached[off + i] != CFG_CACHED &&
+            a->cfg_cached[off + i] != CFG_STICKY_VALID) {
             return false;
         }
     }
     return true;
+}
+
+/*
+ * Bytes QEMU emulates entirely and the dext's policy drops anyway: the BAR
+ * and ROM BAR registers and the MSI/MSI-X capabilities.  Once the device
+ * is set up, guest writes to them (BAR sizing, MSI-X enable) are not worth
+ * a dext call; the guest never sees the device's copy of them.
+ */
+static bool vfio_apple_cfg_write_is_moot(VFIOApplePCIDevice *a, uint32_t off,
+                                         uint32_t size)
+{
+    PCIDevice *pdev = PCI_DEVICE(a);
+    VFIOPCIDevice *vdev = &a->parent_obj;
+
+    if (!DEVICE(a)->realized) {
+        return false;           /* vfio-pci sizes the ROM BAR through us */
+    }
+    if (range_covers_byte(PCI_BASE_ADDRESS_0, 24, off) &&
+        off + size <= PCI_BASE_ADDRESS_0 + 24) {
+        return true;
+    }
+    if (off >= PCI_ROM_ADDRESS && off + size <= PCI_ROM_ADDRESS + 4) {
+        return true;
+    }
+    if ((pdev->cap_present & QEMU_PCI_CAP_MSIX) && pdev->msix_cap &&
+        off >= pdev->msix_cap && off + size <= pdev->msix_cap + MSIX_CAP_LENGTH) {
+        return true;
+    }
+    if ((pdev->cap_present & QEMU_PCI_CAP_MSI) && pdev->msi_cap &&
+        off >= pdev->msi_cap && off + size <= pdev->msi_cap + vdev->msi_cap_size) {
+        return true;
+    }
+    return false;
 }
 
 static int vfio_apple_config_read(VFIOApplePCIDevice *a, off_t off,
@@ -253,8 +328,15 @@ static int vfio_apple_config_read(VFIOApplePCIDevice *a, off_t off,
 
     /* What we cache (and force, like the interrupt pin) wins. */
     for (i = 0; i < size; i++) {
-        if (a->cfg_cached[off + i]) {
+        switch (a->cfg_cached[off + i]) {
+        case CFG_CACHED:
+        case CFG_STICKY_VALID:
             out[i] = a->cfg[off + i];
+            break;
+        case CFG_STICKY:
+            a->cfg[off + i] = out[i];
+            a->cfg_cached[off + i] = CFG_STICKY_VALID;
+            break;
         }
     }
     if (size <= 4) {
@@ -279,6 +361,15 @@ static int vfio_apple_config_write(VFIOApplePCIDevice *a, off_t off,
         return size;
     }
     a->cfg_fresh = false;
+    for (i = 0; i < size; i++) {
+        if (a->cfg_cached[off + i] == CFG_STICKY_VALID) {
+            a->cfg_cached[off + i] = CFG_STICKY;
+        }
+    }
+    if (vfio_apple_cfg_write_is_moot(a, off, size)) {
+        a->cfg_writes_spared++;
+        return size;
+    }
 
     if ((size != 1 && size != 2 && size != 4) || (off & (size - 1))) {
         /* Unusual shape: byte by byte. */
@@ -705,25 +796,34 @@ static void vfio_apple_io_region_munmap(VFIODevice *vbasedev, uint8_t nr,
     /* The BAR's mapping is released as a whole when the device goes. */
 }
 
-static int vfio_apple_io_device_reset(VFIODevice *vbasedev)
+int vfio_apple_pci_do_reset(VFIOApplePCIDevice *a, uint32_t allowed)
 {
-    VFIOApplePCIDevice *a = vfio_apple_from_vbasedev(vbasedev);
+    const char *kind = allowed == VFA_RESET_HOT ? "hot" : "device";
     uint32_t used = 0;
     int ret;
 
     if (qatomic_read(&a->lost) || !a->session) {
         return -ENODEV;
     }
+    if (allowed == VFA_RESET_HOT && !(a->id.flags & VFA_ID_HOT_RESET)) {
+        return -ENOTSUP;
+    }
     vfio_apple_count(a, VFA_SEL_RESET);
-    ret = vfa_reset(a->client, 0, &used);
-    trace_vfio_apple_reset(vbasedev->name, "device", ret, used);
+    ret = vfa_reset(a->client, allowed, &used);
+    trace_vfio_apple_reset(vfio_apple_name(a), kind, ret, used);
     if (ret) {
-        warn_report("vfio-apple-pci %s: reset: %s", vbasedev->name,
-                    vfa_client_errmsg(a->client));
+        warn_report("vfio-apple-pci %s: %s reset: %s", vfio_apple_name(a),
+                    kind, vfa_client_errmsg(a->client));
         return vfio_apple_failed(a, ret);
     }
-    a->cfg_fresh = false;
+    vfio_apple_cfg_invalidate(a);
     return 0;
+}
+
+static int vfio_apple_io_device_reset(VFIODevice *vbasedev)
+{
+    /* Whatever works, function-level reset first (the dext's order). */
+    return vfio_apple_pci_do_reset(vfio_apple_from_vbasedev(vbasedev), 0);
 }
 
 static VFIODeviceIOOps vfio_apple_io_ops = {
@@ -1279,6 +1379,7 @@ static VfioAppleInfo *vfio_apple_info(VFIOApplePCIDevice *a)
         }
     }
     info->config_cache_hits = a->cfg_cache_hits;
+    info->config_writes_spared = a->cfg_writes_spared;
     info->interrupts = qatomic_read(&a->interrupts);
     info->notifications = qatomic_read(&a->notifications);
     info->dma_mode = g_strdup(a->dma_mode ? a->dma_mode : "window");
@@ -1335,9 +1436,10 @@ void hmp_info_vfio_apple(Monitor *mon, const QDict *qdict)
                        i->id ? " id " : "", i->id ? i->id : "", i->host,
                        i->transport, i->lost ? " LOST" : "");
         monitor_printf(mon, "  dext calls: %" PRIu64 " (%" PRIu64
-                       " while setting up), config cache hits %" PRIu64 "\n",
+                       " while setting up); config reads from cache %" PRIu64
+                       ", moot config writes spared %" PRIu64 "\n",
                        i->dext_calls, i->dext_calls_realize,
-                       i->config_cache_hits);
+                       i->config_cache_hits, i->config_writes_spared);
         monitor_printf(mon, "   ");
         for (m = i->dext_calls_by_method; m; m = m->next) {
             monitor_printf(mon, " %s=%" PRIu64, m->value->method,
