@@ -878,14 +878,17 @@ static void *vfio_apple_irq_thread(void *opaque)
 {
     VFIOApplePCIDevice *a = opaque;
     int nfd = vfa_notify_fd(a->client);
+    /* The connection itself: a dext that dies sends no notification. */
+    int cfd = vfa_client_conn_fd(a->client);
 
     for (;;) {
-        struct pollfd pfd[2] = {
+        struct pollfd pfd[3] = {
             { .fd = nfd, .events = POLLIN },
             { .fd = event_notifier_get_fd(&a->irq_stop), .events = POLLIN },
+            { .fd = qatomic_read(&a->lost) ? -1 : cfd, .events = 0 },
         };
 
-        if (poll(pfd, 2, -1) < 0) {
+        if (poll(pfd, 3, -1) < 0) {
             if (errno == EINTR) {
                 continue;
             }
@@ -893,6 +896,10 @@ static void *vfio_apple_irq_thread(void *opaque)
         }
         if (pfd[1].revents) {
             break;
+        }
+        if (pfd[2].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+            vfio_apple_pci_lost(a, "the connection to the dext was lost "
+                                "(it exited or crashed)");
         }
         if (pfd[0].revents & (POLLERR | POLLNVAL)) {
             vfio_apple_pci_lost(a, "the dext's notification channel failed");
