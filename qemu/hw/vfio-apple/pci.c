@@ -72,6 +72,7 @@ static void vfio_apple_lost_bh(void *opaque)
 {
     VFIOApplePCIDevice *a = opaque;
     VFIOPCIDevice *vdev = &a->parent_obj;
+    Error *err = NULL;
     int i;
 
     if (a->lost_reported) {
@@ -80,12 +81,24 @@ static void vfio_apple_lost_bh(void *opaque)
     a->lost_reported = true;
     error_report("vfio-apple-pci %s: device lost: %s", vfio_apple_name(a),
                  a->lost_why ? a->lost_why : "unknown reason");
-    error_printf("The guest now sees a surprise-removed device (reads return "
-                 "all-ones, writes are dropped); remove it with device_del "
-                 "and plug it again once the dext serves it again.\n");
     /* BAR accesses now go through region_read/write, which answer ~0. */
     for (i = 0; i < PCI_ROM_SLOT; i++) {
         vfio_region_mmaps_set_enabled(&vdev->bars[i].region, false);
+    }
+    /*
+     * As a removed device would: reads return all-ones, writes are dropped.
+     * In a hotplug slot, also ask the guest to let go of it, so its driver
+     * fails the outstanding I/O now instead of at its timeout.
+     */
+    qdev_unplug(DEVICE(a), &err);
+    if (err) {
+        error_free(err);
+        error_printf("The guest now sees a surprise-removed device (reads "
+                     "return all-ones); remove it with device_del and plug "
+                     "it again once the dext serves it.\n");
+    } else {
+        error_printf("Asked the guest to release it (hot-unplug); plug it "
+                     "again with device_add once the dext serves it.\n");
     }
 }
 
@@ -298,7 +311,18 @@ static int vfio_apple_config_read(VFIOApplePCIDevice *a, off_t off,
         return -EINVAL;
     }
     if (qatomic_read(&a->lost)) {
+        PCIDevice *pdev = PCI_DEVICE(a);
+
+        /*
+         * Gone: all-ones, as a removed function reads.  Except its power
+         * state, which reads D0, so that resetting the remains (vfio-pci's
+         * pre-reset puts the function in D0 first) does not complain.
+         */
         memset(data, 0xff, size);
+        if (pdev->pm_cap && ranges_overlap(off, size,
+                                           pdev->pm_cap + PCI_PM_CTRL, 2)) {
+            memset(data, 0, size);
+        }
         return size;
     }
 
@@ -1196,6 +1220,9 @@ static void vfio_apple_pci_realize(PCIDevice *pdev, Error **errp)
         !vfio_pci_config_setup(vdev, errp)) {
         goto error;
     }
+    /* No INTx on the platform: the pin is QEMU's, and it says none. */
+    pdev->config[PCI_INTERRUPT_PIN] = 0;
+    vdev->emulated_config_bits[PCI_INTERRUPT_PIN] = 0xff;
     if (!vfio_pci_add_capabilities(vdev, errp) ||
         !vfio_pci_interrupt_setup(vdev, errp)) {
         goto out_teardown;
