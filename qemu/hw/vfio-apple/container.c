@@ -93,9 +93,11 @@ static bool vfio_apple_window_layout(VFIOAppleContainer *container,
         g_autofree char *ram_str = size_to_str(ram_size);
         g_autofree char *ws_str = size_to_str(ws);
         uint64_t end = pow2ceil(ram_gpa + ws), lo = pow2floor(ram_gpa + ws);
-        g_autofree char *alt = lo > ram_gpa ?
-            g_strdup_printf(" or window-size=0x%" PRIx64, lo - ram_gpa) :
-            g_strdup("");
+        g_autofree char *up = size_to_str(end - ram_gpa);
+        g_autofree char *down = lo > ram_gpa ? size_to_str(lo - ram_gpa) :
+                                NULL;
+        g_autofree char *alt = down ? g_strdup_printf(" or %s", down) :
+                               g_strdup("");
 
         error_setg(errp, "window-size=%s: with %s of guest RAM the window "
                    "[0x%" HWADDR_PRIx ", 0x%" HWADDR_PRIx ") must end on a "
@@ -104,9 +106,9 @@ static bool vfio_apple_window_layout(VFIOAppleContainer *container,
         error_append_hint(errp, "arm64 Linux rounds the end of dma-ranges up "
                           "to a power of two for its DMA zone and puts "
                           "swiotlb there, which would then lie partly "
-                          "outside the window.  Use window-size=0x%" PRIx64
-                          "%s, or give the guest at most %s of RAM\n",
-                          end - ram_gpa, alt, ws_str);
+                          "outside the window.  Use a window-size of %s%s, "
+                          "or give the guest at most %s of RAM\n",
+                          up, alt, ws_str);
         return false;
     }
     if (!QEMU_IS_ALIGNED(ram_gpa, VFA_PAGE_SIZE) ||

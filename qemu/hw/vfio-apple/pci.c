@@ -1003,8 +1003,8 @@ static bool vfio_apple_open(VFIOApplePCIDevice *a, Error **errp)
 
     ret = vfa_client_connect(a->host, &a->client, err, sizeof(err));
     if (ret) {
-        error_setg_errno(errp, -ret, "cannot connect to the dext at '%s': %s",
-                         a->host, err);
+        error_setg(errp, "cannot connect to the dext at '%s': %s", a->host,
+                   err);
         error_append_hint(errp, "Is the dext (on Linux: vfio-apple-sim "
                           "--socket PATH) running and serving this device?\n");
         return false;

@@ -161,6 +161,7 @@ bool vfio_apple_window_claim(const VFIOAppleWindowSeg *segs, unsigned nsegs,
 void vfio_apple_machine_done(void *fdt, const char *pcie_node, bool user_dtb,
                              bool acpi, Error **errp)
 {
+    ERRP_GUARD();
     VFIOAppleWindow *w = &vfio_apple_window;
     g_autofree uint32_t *cells = NULL;
     unsigned i;
