@@ -72,6 +72,7 @@ struct VFIOApplePCIDevice {
     bool irq_stop_ready;
 
     Error *migration_blocker;
+    Notifier exit_notifier;
 
     /* counters (atomic where the notification thread touches them) */
     uint64_t calls[VFIO_APPLE_CALL_KINDS];

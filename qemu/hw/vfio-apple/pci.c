@@ -29,6 +29,8 @@
 #include "qemu/cutils.h"
 #include "qemu/error-report.h"
 #include "qemu/main-loop.h"
+#include "qemu/notify.h"
+#include "system/system.h"
 #include "qemu/range.h"
 #include "qemu/units.h"
 #include "monitor/hmp.h"
@@ -770,7 +772,8 @@ static int vfio_apple_io_region_read(VFIODevice *vbasedev, uint8_t nr,
             return 0;
         }
         size = MIN(size, a->id.rom_size - off);
-        vfio_apple_count(a, VFA_SEL_ROM_READ);
+        a->calls[VFA_SEL_ROM_READ] += DIV_ROUND_UP(size, VFA_MAX_STRUCT);
+        a->calls_total += DIV_ROUND_UP(size, VFA_MAX_STRUCT);
         ret = vfa_rom_read(a->client, off, data, size);
         return ret ? vfio_apple_failed(a, ret) : (int)size;
     default:
@@ -1164,6 +1167,19 @@ static VFIODeviceOps vfio_apple_pci_ops = {
     .vfio_get_object = vfio_apple_get_object,
 };
 
+/*
+ * QEMU is exiting (devices are not unrealized then): give the device back
+ * to the dext properly rather than leaving it to clean up after a client
+ * that vanished.
+ */
+static void vfio_apple_pci_exit_notify(Notifier *n, void *data)
+{
+    VFIOApplePCIDevice *a = container_of(n, VFIOApplePCIDevice,
+                                         exit_notifier);
+
+    vfio_apple_release(a);
+}
+
 static void vfio_apple_pci_realize(PCIDevice *pdev, Error **errp)
 {
     ERRP_GUARD();
@@ -1237,6 +1253,8 @@ static void vfio_apple_pci_realize(PCIDevice *pdev, Error **errp)
     }
 
     QLIST_INSERT_HEAD(&vfio_apple_devices, a, next);
+    a->exit_notifier.notify = vfio_apple_pci_exit_notify;
+    qemu_add_exit_notifier(&a->exit_notifier);
     a->calls_realize = qatomic_read(&a->calls_total);
     return;
 
@@ -1254,9 +1272,11 @@ static void vfio_apple_pci_exit(PCIDevice *pdev)
 
     VFIO_APPLE_PCI_GET_CLASS(a)->parent_exit(pdev);
     migrate_del_blocker(&a->migration_blocker);
+    qemu_remove_exit_notifier(&a->exit_notifier);
     QLIST_REMOVE(a, next);
     vfio_apple_release(a);
 }
+
 
 /*
  * A guest function-level reset (Initiate FLR in PCIe Device Control) never
