@@ -553,6 +553,21 @@ static int transfer(struct dart *d, uint64_t iova, uint8_t *buf, size_t len, int
     return 0;
 }
 
+static void note_range(struct dart *d, uint64_t iova, uint64_t end)
+{
+    uint64_t cur = __atomic_load_n(&d->st.iova_lo, __ATOMIC_RELAXED);
+
+    while ((cur == 0 || iova < cur) &&
+           !__atomic_compare_exchange_n(&d->st.iova_lo, &cur, iova, false,
+                                        __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        ;
+    cur = __atomic_load_n(&d->st.iova_hi, __ATOMIC_RELAXED);
+    while (end > cur &&
+           !__atomic_compare_exchange_n(&d->st.iova_hi, &cur, end, false,
+                                        __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        ;
+}
+
 static int access_dart(struct dart *d, uint64_t iova, uint8_t *buf, size_t len, int is_write)
 {
     pthread_rwlock_rdlock(&d->lock);
@@ -562,6 +577,8 @@ static int access_dart(struct dart *d, uint64_t iova, uint8_t *buf, size_t len, 
         log_fault(d, iova, len, is_write);
         return r;
     }
+    if (len)
+        note_range(d, iova, iova + len);
     if (is_write) {
         __atomic_add_fetch(&d->st.dma_writes, 1, __ATOMIC_RELAXED);
         __atomic_add_fetch(&d->st.bytes_written, len, __ATOMIC_RELAXED);
@@ -602,6 +619,8 @@ void dart_get_stats(struct dart *d, struct dart_stats *out)
     out->dma_writes = __atomic_load_n(&d->st.dma_writes, __ATOMIC_RELAXED);
     out->bytes_read = __atomic_load_n(&d->st.bytes_read, __ATOMIC_RELAXED);
     out->bytes_written = __atomic_load_n(&d->st.bytes_written, __ATOMIC_RELAXED);
+    out->iova_lo = __atomic_load_n(&d->st.iova_lo, __ATOMIC_RELAXED);
+    out->iova_hi = __atomic_load_n(&d->st.iova_hi, __ATOMIC_RELAXED);
     pthread_rwlock_unlock(&d->lock);
 }
 

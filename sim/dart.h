@@ -54,6 +54,10 @@ struct dart_stats {
     uint64_t faults;
     uint64_t dma_reads, dma_writes;             /* device transfers */
     uint64_t bytes_read, bytes_written;
+    /* Lowest IOVA and highest end (exclusive) of any successful transfer;
+     * both 0 before the first.  Lets a test prove every transfer stayed
+     * inside a window. */
+    uint64_t iova_lo, iova_hi;
 };
 
 struct dart;

@@ -63,10 +63,11 @@ void sim_platform_stats_json(struct sim_platform *p, FILE *out)
             ",\"mapped_bytes\":%" PRIu64 ",\"peak_mapped_bytes\":%" PRIu64
             ",\"live_mappings\":%" PRIu64 ",\"peak_live_mappings\":%" PRIu64
             ",\"faults\":%" PRIu64 ",\"dma_reads\":%" PRIu64 ",\"dma_writes\":%" PRIu64
-            ",\"bytes_read\":%" PRIu64 ",\"bytes_written\":%" PRIu64 ",\"fault_log\":[",
+            ",\"bytes_read\":%" PRIu64 ",\"bytes_written\":%" PRIu64
+            ",\"iova_lo\":%" PRIu64 ",\"iova_hi\":%" PRIu64 ",\"fault_log\":[",
             d.maps, d.unmaps, d.map_failures, d.mapped_bytes, d.peak_mapped_bytes,
             d.live_mappings, d.peak_live_mappings, d.faults, d.dma_reads, d.dma_writes,
-            d.bytes_read, d.bytes_written);
+            d.bytes_read, d.bytes_written, d.iova_lo, d.iova_hi);
     for (size_t i = 0; i < nf; i++)
         fprintf(out, "%s{\"seq\":%" PRIu64 ",\"iova\":%" PRIu64 ",\"len\":%" PRIu64 ",\"write\":%s}",
                 i ? "," : "", faults[i].seq, faults[i].iova, faults[i].len,

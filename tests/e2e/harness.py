@@ -132,16 +132,19 @@ class Run:
         subprocess.run(["rm", "-rf", self.workdir])
 
     # -- guest --------------------------------------------------------------
-    def initramfs(self, scenario, modules=(), ko=(), add=()):
+    def initramfs(self, scenario, modules=(), ko=(), add=(), params=None):
         """Build an initramfs that runs `scenario` as the test.
 
         `scenario` is a script name under tests/e2e/scenarios/ or a path, or
-        a list of them, run in order as one script.
+        a list of them, run in order as one script.  `params` (a dict)
+        become shell variables set before the first script runs.
         """
         out = os.path.join(self.workdir, "initramfs.cpio.gz")
         parts = [scenario] if isinstance(scenario, str) else list(scenario)
         scenario = os.path.join(self.workdir, "scenario.sh")
         with open(scenario, "w") as f:
+            for k, v in (params or {}).items():
+                f.write(f"{k}={shlex.quote(str(v))}\n")
             for part in parts:
                 if not os.path.isabs(part):
                     part = os.path.join(SCENARIOS, part)
@@ -162,15 +165,17 @@ class Run:
         return out
 
     def boot(self, initrd, qemu_args=(), mem="1G", smp=2, timeout=600,
-             append="", on_line=None, qmp=False):
+             append="", on_line=None, qmp=False, expect_end=True, tag=""):
         """Boot the guest; return when it powers off, times out or dies.
 
         Streams the console to <logdir>/console.log.  Returns the guest's
         exit status from VFIOAPPLE-END, or None if it never got there.
-        `on_line(run, line)` sees every console line as it arrives.
+        `on_line(run, line)` sees every console line as it arrives.  `tag`
+        names this boot's logs when a test boots more than once.
         """
         plat = platform()
-        console = os.path.join(self.logdir, "console.log")
+        sfx = f"-{tag}" if tag else ""
+        console = os.path.join(self.logdir, f"console{sfx}.log")
         self.console_log = console
         argv = [plat["QEMU"], "-M", "virt", "-cpu", "max", "-smp", str(smp),
                 "-m", mem, "-display", "none", "-no-reboot", "-monitor", "none",
@@ -183,9 +188,10 @@ class Run:
             self.qmp_path = os.path.join(self.workdir, "qmp.sock")
             argv += ["-qmp", f"unix:{self.qmp_path},server=on,wait=off"]
         argv += list(qemu_args)
-        with open(os.path.join(self.logdir, "qemu-cmdline.txt"), "w") as f:
+        with open(os.path.join(self.logdir, f"qemu-cmdline{sfx}.txt"), "w") as f:
             f.write(shlex.join(argv) + "\n")
-        qemu_err = open(os.path.join(self.logdir, "qemu-stderr.log"), "w")
+        self.qemu_stderr = os.path.join(self.logdir, f"qemu-stderr{sfx}.log")
+        qemu_err = open(self.qemu_stderr, "w")
         p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=qemu_err,
                              stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
         p.label = "qemu"
@@ -226,7 +232,7 @@ class Run:
             p.wait()
         t.join(timeout=5)
         self.qemu_rc = p.returncode
-        if end["rc"] is None:
+        if end["rc"] is None and expect_end:
             self.check("guest-reached-end", False,
                        f"scenario never finished (qemu exit {p.returncode}); see {console}")
         return end["rc"]

@@ -403,6 +403,32 @@ static void *reader(void *arg)
     return NULL;
 }
 
+/* The accessed-range gauges bound every successful transfer, and only those. */
+static void test_accessed_range(void **state)
+{
+    struct dart *d = dart_create(NULL);
+    uint8_t *mem = host_alloc(4 * PG);
+    struct dart_segment s[DART_MAX_SEGMENTS];
+    struct dart_stats st;
+    unsigned n;
+    uint64_t id, v = 0;
+
+    dart_get_stats(d, &st);
+    assert_int_equal(st.iova_lo, 0);
+    assert_int_equal(st.iova_hi, 0);
+    map_ok(d, mem, 4 * PG, s, &n, &id);
+    assert_int_equal(dart_read(d, s[0].iova + PG, &v, 8), 0);
+    assert_int_equal(dart_write(d, s[0].iova + 100, &v, 8), 0);
+    assert_int_equal(dart_read(d, s[0].iova + 3 * PG, &v, 8), 0);
+    /* A faulting access is not part of the range. */
+    assert_int_equal(dart_read(d, s[0].iova + 64 * PG, &v, 8), -EFAULT);
+    dart_get_stats(d, &st);
+    assert_int_equal(st.iova_lo, s[0].iova + 100);
+    assert_int_equal(st.iova_hi, s[0].iova + 3 * PG + 8);
+    dart_destroy(d);
+    free(mem);
+}
+
 static void test_concurrent_smoke(void **state)
 {
     struct dart *d = dart_create(NULL);
@@ -453,6 +479,7 @@ int main(void)
         cmocka_unit_test(test_fault_ring_wraps),
         cmocka_unit_test(test_reuse_after_unmap),
         cmocka_unit_test(test_first_fit_reuses_holes),
+        cmocka_unit_test(test_accessed_range),
         cmocka_unit_test(test_concurrent_smoke),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,62 @@
+"""Shared pieces of the passthrough end-to-end tests: the simulator, its
+statistics, and the QEMU arguments for vfio-apple-pci in window mode."""
+import json
+import os
+import subprocess
+import time
+
+import harness
+
+SIM = os.path.join(harness.TOP, "build", "vfio-apple-sim")
+GiB = 1 << 30
+MiB = 1 << 20
+
+
+def start_sim(run, name="sim", disk_size="1G", extra=()):
+    """Start vfio-apple-sim with an NVMe model on a sparse file; return its socket."""
+    sock = os.path.join(run.workdir, f"{name}.sock")
+    disk = os.path.join(run.workdir, f"{name}-disk.img")
+    p = run.spawn(name, [SIM, "--socket", sock,
+                         "--device", f"nvme,file={disk},size={disk_size}", *extra])
+    for _ in range(200):
+        if os.path.exists(sock):
+            break
+        if p.poll() is not None:
+            raise RuntimeError(f"vfio-apple-sim exited {p.returncode}; see {p.log_path}")
+        time.sleep(0.05)
+    else:
+        raise RuntimeError(f"vfio-apple-sim did not create {sock}; see {p.log_path}")
+    p.sock = sock
+    return p
+
+
+def sim_stats(sim):
+    out = subprocess.run([SIM, "stats", "--socket", sim.sock], check=True,
+                         stdout=subprocess.PIPE, text=True, timeout=30).stdout
+    return json.loads(out)
+
+
+def qemu_args(sim, mem_bytes, window="1G", dev_id="pt0", props="", bus=None):
+    """Guest RAM as a shared memfd (the simulator maps it) plus the device."""
+    dev = f"vfio-apple-pci,id={dev_id},host={sim.sock},dma-mode=window,window-size={window}"
+    if bus:
+        dev += f",bus={bus}"
+    if props:
+        dev += "," + props
+    return ["-object", f"memory-backend-memfd,id=mem,size={mem_bytes},share=on",
+            "-machine", "memory-backend=mem", "-device", dev]
+
+
+def check_dart_clean(run, stats, window_iova=None, window_size=None):
+    """Zero DART faults, and (when the window is known) every transfer in it."""
+    d = stats["dart"]
+    run.check("sim-zero-dart-faults", d["faults"] == 0,
+              f"{d['faults']} DART faults: {d['fault_log'][-3:]}")
+    run.check("sim-device-did-dma", d["bytes_read"] > 0 and d["bytes_written"] > 0,
+              f"bytes_read {d['bytes_read']} bytes_written {d['bytes_written']}")
+    if window_iova is not None:
+        lo, hi = d["iova_lo"], d["iova_hi"]
+        run.check("sim-transfers-inside-window",
+                  window_iova <= lo and hi <= window_iova + window_size,
+                  f"transfers in [{lo:#x}, {hi:#x}), window [{window_iova:#x}, "
+                  f"{window_iova + window_size:#x})")
