@@ -48,6 +48,7 @@
 static QLIST_HEAD(, VFIOApplePCIDevice) vfio_apple_devices =
     QLIST_HEAD_INITIALIZER(vfio_apple_devices);
 
+/* The ABI's method table names the methods (checkpatch: X-macro). */
 static const char *const vfio_apple_call_names[VFIO_APPLE_CALL_KINDS] = {
 #define N(name, sel, ...) [sel] = #name,
     VFA_METHODS(N)
@@ -290,11 +291,13 @@ static bool vfio_apple_cfg_write_is_moot(VFIOApplePCIDevice *a, uint32_t off,
         return true;
     }
     if ((pdev->cap_present & QEMU_PCI_CAP_MSIX) && pdev->msix_cap &&
-        off >= pdev->msix_cap && off + size <= pdev->msix_cap + MSIX_CAP_LENGTH) {
+        off >= pdev->msix_cap &&
+        off + size <= pdev->msix_cap + MSIX_CAP_LENGTH) {
         return true;
     }
     if ((pdev->cap_present & QEMU_PCI_CAP_MSI) && pdev->msi_cap &&
-        off >= pdev->msi_cap && off + size <= pdev->msi_cap + vdev->msi_cap_size) {
+        off >= pdev->msi_cap &&
+        off + size <= pdev->msi_cap + vdev->msi_cap_size) {
         return true;
     }
     return false;
@@ -703,7 +706,7 @@ static int vfio_apple_io_set_irqs(VFIODevice *vbasedev,
         return -EINVAL;
     }
     if (qatomic_read(&a->lost)) {
-        return 0;                   /* nothing will fire; don't fail the guest */
+        return 0;           /* nothing will fire; don't fail the guest */
     }
 
     /*
