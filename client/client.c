@@ -32,6 +32,9 @@ static const char *const method_names[VFA_SEL_COUNT] = {
 };
 
 static int fail(struct vfa_client *c, int e, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(struct vfa_client *c, int e, const char *fmt, ...)
 {
     va_list ap;
 
@@ -438,6 +441,13 @@ int vfa_unregister_memory(struct vfa_client *c, uint64_t id)
                  (unsigned long long)id, vfa_err_name(status));
     pthread_mutex_unlock(&c->lock);
     return r;
+}
+
+int vfa_client_conn_fd(struct vfa_client *c)
+{
+    if (!c->t->ops->conn_fd)
+        return -ENOTSUP;
+    return c->t->ops->conn_fd(c->t);
 }
 
 int vfa_sim_stats_json(struct vfa_client *c, char *buf, size_t len)

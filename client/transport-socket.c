@@ -260,6 +260,11 @@ static int s_stats_json(struct vfa_transport *t, char *buf, size_t len, uint32_t
     return 0;
 }
 
+static int s_conn_fd(struct vfa_transport *t)
+{
+    return st_of(t)->fd;
+}
+
 static void s_destroy(struct vfa_transport *t)
 {
     struct sock_transport *s = st_of(t);
@@ -279,6 +284,7 @@ static const struct vfa_transport_ops socket_ops = {
     .register_memory = s_register_memory,
     .unregister_memory = s_unregister_memory,
     .stats_json = s_stats_json,
+    .conn_fd = s_conn_fd,
     .destroy = s_destroy,
 };
 

@@ -37,6 +37,8 @@ struct vfa_transport_ops {
                             uint64_t fd_off, uint64_t *id, uint32_t *status);
     int  (*unregister_memory)(struct vfa_transport *t, uint64_t id, uint32_t *status);
     int  (*stats_json)(struct vfa_transport *t, char *buf, size_t len, uint32_t *status);
+    /* Optional: an fd that polls POLLHUP/POLLERR once the dext is gone. */
+    int  (*conn_fd)(struct vfa_transport *t);
     void (*destroy)(struct vfa_transport *t);
 };
 

@@ -117,6 +117,15 @@ int vfa_register_memory(struct vfa_client *c, void *va, uint64_t len, int fd,
                         uint64_t fd_off, uint64_t *id);
 int vfa_unregister_memory(struct vfa_client *c, uint64_t id);
 
+/*
+ * A file descriptor to poll (no events needed) that reports POLLHUP or
+ * POLLERR once the connection to the dext is lost (simulator died, dext
+ * crashed), so a client notices between calls.  The fd belongs to the
+ * client: do not read, write or close it.  -ENOTSUP if the transport has
+ * none (then a lost connection shows as -ENODEV on the next call).
+ */
+int vfa_client_conn_fd(struct vfa_client *c);
+
 /* Simulator only: its full counters as JSON (NUL-terminated). -ENOTSUP elsewhere. */
 int vfa_sim_stats_json(struct vfa_client *c, char *buf, size_t len);
 

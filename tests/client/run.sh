@@ -143,6 +143,12 @@ if start_sim failnth --device nvme,size=16M --fail-every-nth-map 3; then
     run_case fail-nth fail-nth "$TMP/failnth.sock"
 fi
 
+# The dext dies under a client: the client notices without a call.
+if start_sim gone --device nvme,size=16M; then
+    disown "$PID_gone"          # the case kills it: no job notice
+    run_case dext-gone dext-gone "$TMP/gone.sock" "$PID_gone"
+fi
+
 # Command-line errors are explained.
 if out=$("$SIM" --socket "$TMP/x.sock" --device nvme,bogus=1 2>&1); then
     fail "sim: bad device option rejected" "it started"

@@ -6,7 +6,8 @@
  * Exit status is non-zero if any check failed.
  *
  *   vfa-test-client CASE SOCKET [ARG]
- * Cases: basic, busy, dart-fault, kill-mid-io, garbage, budget, fail-nth.
+ * Cases: basic, busy, dart-fault, kill-mid-io, garbage, budget, fail-nth,
+ * dext-gone.
  */
 #include <errno.h>
 #include <poll.h>
@@ -616,6 +617,44 @@ static int case_budget(const char *sock)
     return failures ? 1 : 0;
 }
 
+/* ----------------------------------------------------------- dext-gone -- */
+
+/*
+ * The simulator (pid given) dies while a client holds its session: the
+ * client's connection fd reports the hang-up without a call, and the next
+ * call fails with -ENODEV.
+ */
+static int case_dext_gone(const char *sock, pid_t sim)
+{
+    struct vfa_client *c;
+    char e[256];
+    int r, fd;
+
+    if (sim <= 0) {
+        fail("setup", "no simulator pid given");
+        return 1;
+    }
+    if ((r = vfa_client_connect(sock, &c, e, sizeof(e))) || (r = vfa_session_open(c))) {
+        fail("setup", "cannot open a session: %s", r ? e : "");
+        return 1;
+    }
+    fd = vfa_client_conn_fd(c);
+    struct pollfd p = { .fd = fd, .events = 0 };
+    r = fd >= 0 ? poll(&p, 1, 0) : -1;
+    CHECK("connection fd quiet while the dext lives", fd >= 0 && r == 0, "fd %d poll %d revents 0x%x",
+          fd, r, p.revents);
+    kill(sim, SIGKILL);
+    p.revents = 0;
+    r = poll(&p, 1, 5000);
+    CHECK("connection fd reports the dext gone", r == 1 && (p.revents & (POLLHUP | POLLERR)),
+          "poll %d revents 0x%x", r, p.revents);
+    uint32_t v;
+    r = vfa_config_read(c, 0, 4, &v);
+    CHECK("next call fails with ENODEV", r == -ENODEV, "r=%d %s", r, vfa_client_errmsg(c));
+    vfa_client_disconnect(c);
+    return failures ? 1 : 0;
+}
+
 /* Against a simulator started with --fail-every-nth-map 3. */
 static int case_fail_nth(const char *sock)
 {
@@ -642,7 +681,7 @@ int main(int argc, char **argv)
     if (argc < 3) {
         fprintf(stderr, "usage: %s CASE SOCKET [ARG]\n"
                 "cases: basic [min-segments], busy, dart-fault, kill-mid-io, garbage, budget, "
-                "fail-nth\n", argv[0]);
+                "fail-nth, dext-gone SIMPID\n", argv[0]);
         return 2;
     }
     const char *cs = argv[1], *sock = argv[2];
@@ -665,6 +704,8 @@ int main(int argc, char **argv)
         return case_budget(sock);
     if (!strcmp(cs, "fail-nth"))
         return case_fail_nth(sock);
+    if (!strcmp(cs, "dext-gone"))
+        return case_dext_gone(sock, argc > 3 ? (pid_t)atoi(argv[3]) : 0);
     fprintf(stderr, "unknown case %s\n", cs);
     return 2;
 }

@@ -1,0 +1,1 @@
+../../../../client/vfio-apple-client.h

@@ -1,0 +1,31 @@
+/*
+ * vfio-apple hooks when vfio-apple-pci is not built.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "qapi/qapi-commands-vfio-apple.h"
+#include "monitor/hmp.h"
+#include "monitor/monitor.h"
+#include "hw/vfio-apple/vfio-apple.h"
+
+void vfio_apple_pci_bus_init(PCIBus *bus)
+{
+}
+
+void vfio_apple_machine_done(void *fdt, const char *pcie_node, bool user_dtb,
+                             bool acpi, Error **errp)
+{
+}
+
+VfioAppleInfoList *qmp_x_query_vfio_apple(Error **errp)
+{
+    return NULL;
+}
+
+void hmp_info_vfio_apple(Monitor *mon, const QDict *qdict)
+{
+    monitor_printf(mon, "vfio-apple-pci is not built into this QEMU\n");
+}
