@@ -9,3 +9,6 @@ check_eq rom-size 65536 "$(wc -c </tmp/rom | tr -d ' ')"
 check_eq rom-signature 55aa "$(head -c 2 /tmp/rom | od -An -tx1 | tr -d ' \n')"
 check rom-has-simulator-text grep -q "vfio-apple-sim NVMe expansion ROM" /tmp/rom
 note "rom_sha256=$(sha256sum </tmp/rom | cut -d' ' -f1)"
+# The host tries to migrate and asks HMP about the device at this point.
+echo "VFIOAPPLE-SYNC monitor"
+sleep 2
