@@ -48,38 +48,18 @@ static int send_msg(struct sock_transport *s, const void *buf, size_t len, int f
 /* Receives one message; *fd gets the first fd passed (others are closed). */
 static ssize_t recv_msg(struct sock_transport *s, int *fd)
 {
-    struct iovec iov = { .iov_base = s->rbuf, .iov_len = VFA_SIM_MAX_REPLY };
-    union {
-        struct cmsghdr h;
-        char b[CMSG_SPACE(4 * sizeof(int))];
-    } cm;
-    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-                         .msg_control = cm.b, .msg_controllen = sizeof(cm.b) };
+    unsigned nfds;
+    int truncated;
     ssize_t n;
 
-    *fd = -1;
     do {
-        n = recvmsg(s->fd, &mh, MSG_CMSG_CLOEXEC);
+        n = vfa_sim_recv(s->fd, s->rbuf, VFA_SIM_MAX_REPLY, 0, fd, &nfds, &truncated);
     } while (n < 0 && errno == EINTR);
     if (n <= 0) {
         s->dead = true;
         return -ENODEV;
     }
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-            continue;
-        size_t nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        for (size_t i = 0; i < nfd; i++) {
-            int f;
-
-            memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-            if (*fd < 0)
-                *fd = f;
-            else
-                close(f);
-        }
-    }
-    if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+    if (truncated) {
         if (*fd >= 0)
             close(*fd);
         *fd = -1;

@@ -127,7 +127,13 @@ static int dma_rd(void *opaque, uint64_t addr, void *buf, size_t len)
     return n->host->dma_read(n->host->opaque, addr, buf, len);
 }
 
-uint16_t nvme_dma_to_host(struct nvme *n, uint64_t prp1, uint64_t prp2, const void *buf, uint32_t len)
+/*
+ * Moves a command's data between buf and host memory along its PRPs, every
+ * access through the DART (host->dma_read/dma_write).  A fault on the PRP
+ * list or the data is a Data Transfer Error for this command only.
+ */
+static uint16_t nvme_dma(struct nvme *n, uint64_t prp1, uint64_t prp2, uint8_t *buf,
+                         uint32_t len, bool to_host)
 {
     struct nvme_prp_seg segs[(NVME_MAX_XFER >> 12) + 2];
     unsigned nsegs;
@@ -138,37 +144,26 @@ uint16_t nvme_dma_to_host(struct nvme *n, uint64_t prp1, uint64_t prp2, const vo
             n->st.dma_faults++;
         return st;
     }
-    const uint8_t *p = buf;
     for (unsigned i = 0; i < nsegs; i++) {
-        if (n->host->dma_write(n->host->opaque, segs[i].addr, p, segs[i].len)) {
+        int r = to_host ? n->host->dma_write(n->host->opaque, segs[i].addr, buf, segs[i].len)
+                        : n->host->dma_read(n->host->opaque, segs[i].addr, buf, segs[i].len);
+        if (r) {
             n->st.dma_faults++;
             return NVME_SC_DATA_XFER_ERROR;
         }
-        p += segs[i].len;
+        buf += segs[i].len;
     }
     return 0;
 }
 
+uint16_t nvme_dma_to_host(struct nvme *n, uint64_t prp1, uint64_t prp2, const void *buf, uint32_t len)
+{
+    return nvme_dma(n, prp1, prp2, (uint8_t *)(uintptr_t)buf, len, true);
+}
+
 uint16_t nvme_dma_from_host(struct nvme *n, uint64_t prp1, uint64_t prp2, void *buf, uint32_t len)
 {
-    struct nvme_prp_seg segs[(NVME_MAX_XFER >> 12) + 2];
-    unsigned nsegs;
-    uint16_t st = nvme_prp_walk(prp1, prp2, len, n->page_shift, dma_rd, n, segs,
-                                sizeof(segs) / sizeof(segs[0]), &nsegs);
-    if (st) {
-        if ((st & 0x7ff) == NVME_SC_DATA_XFER_ERROR)
-            n->st.dma_faults++;
-        return st;
-    }
-    uint8_t *p = buf;
-    for (unsigned i = 0; i < nsegs; i++) {
-        if (n->host->dma_read(n->host->opaque, segs[i].addr, p, segs[i].len)) {
-            n->st.dma_faults++;
-            return NVME_SC_DATA_XFER_ERROR;
-        }
-        p += segs[i].len;
-    }
-    return 0;
+    return nvme_dma(n, prp1, prp2, buf, len, false);
 }
 
 static void fatal(struct nvme *n)

@@ -173,32 +173,18 @@ static uint32_t do_stats(struct server *s, struct vfa_sim_reply *rep)
 static int serve_one(struct server *s, unsigned i)
 {
     struct conn *c = &s->conns[i];
-    struct iovec iov = { .iov_base = s->rbuf, .iov_len = VFA_SIM_MAX_REQUEST + 1 };
-    union {
-        struct cmsghdr h;
-        char b[CMSG_SPACE(4 * sizeof(int))];
-    } cm;
-    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-                         .msg_control = cm.b, .msg_controllen = sizeof(cm.b) };
-    int in_fd = -1, nfds = 0, rfd = -1;
-    ssize_t n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+    int in_fd = -1, rfd = -1, truncated;
+    unsigned nfds;
+    /* One byte more than the largest request, so an oversized one shows. */
+    ssize_t n = vfa_sim_recv(c->fd, s->rbuf, VFA_SIM_MAX_REQUEST + 1, MSG_DONTWAIT,
+                             &in_fd, &nfds, &truncated);
 
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return 0;
-    if (n <= 0)
+    if (n <= 0) {
+        if (in_fd >= 0)
+            close(in_fd);
         return -1;
-    for (struct cmsghdr *h = CMSG_FIRSTHDR(&mh); h; h = CMSG_NXTHDR(&mh, h)) {
-        if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
-            continue;
-        for (size_t k = 0; k < (h->cmsg_len - CMSG_LEN(0)) / sizeof(int); k++) {
-            int f;
-
-            memcpy(&f, CMSG_DATA(h) + k * sizeof(int), sizeof(int));
-            if (nfds++ == 0)
-                in_fd = f;
-            else
-                close(f);
-        }
     }
 
     const struct vfa_sim_call *q = (const void *)s->rbuf;
@@ -219,7 +205,7 @@ static int serve_one(struct server *s, unsigned i)
     rep->hdr = q->hdr;
 
     bool fd_ok = q->hdr.type == VFA_SIM_MSG_REGISTER_MEM && nfds == 1;
-    if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || (size_t)n < sizeof(*q) ||
+    if (truncated || (size_t)n < sizeof(*q) ||
         q->nscalars > VFA_MAX_SCALARS || q->struct_len > VFA_MAX_STRUCT ||
         (size_t)n != sizeof(*q) + q->struct_len ||
         q->struct_out_max > (q->hdr.type == VFA_SIM_MSG_STATS_JSON ? VFA_SIM_STATS_MAX

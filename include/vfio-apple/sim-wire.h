@@ -26,6 +26,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "vfio-apple/dext-abi.h"
 
@@ -125,6 +126,46 @@ static inline ssize_t vfa_sim_send(int sock, const void *buf, size_t len, int fd
         memcpy(CMSG_DATA(c), &fd, sizeof(int));
     }
     return sendmsg(sock, &mh, flags);
+}
+
+/*
+ * Receive one message into buf.  *fd gets the first fd that came with it
+ * (-1: none; any others are closed at once), *nfds how many came, and
+ * *truncated is set when the message or its fds did not fit.  Returns
+ * recvmsg()'s result (fds are taken with MSG_CMSG_CLOEXEC).
+ */
+static inline ssize_t vfa_sim_recv(int sock, void *buf, size_t len, int flags, int *fd,
+                                   unsigned *nfds, int *truncated)
+{
+    struct iovec iov = { .iov_base = buf, .iov_len = len };
+    union {
+        struct cmsghdr h;
+        char b[CMSG_SPACE(4 * sizeof(int))];
+    } cm;
+    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+                         .msg_control = cm.b, .msg_controllen = sizeof(cm.b) };
+    ssize_t n = recvmsg(sock, &mh, flags | MSG_CMSG_CLOEXEC);
+
+    *fd = -1;
+    *nfds = 0;
+    *truncated = 0;
+    if (n < 0)
+        return n;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+            int f;
+
+            memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+            if ((*nfds)++ == 0)
+                *fd = f;
+            else
+                close(f);
+        }
+    }
+    *truncated = !!(mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC));
+    return n;
 }
 
 #endif
