@@ -122,6 +122,12 @@ def main():
         print(f"  dext calls      {r['dext_calls_probe']} for QEMU setup + guest probe; "
               f"{r['dext_calls_during_io']} during {r['nvme_io_commands']} NVMe I/Os "
               f"({r['dext_calls_per_io']} per I/O)")
+        q = (r.get("qemu_view") or [{}])[0]
+        if q:
+            w = q["window"][0]
+            print(f"  QEMU's view     {q['dext-calls']} dext requests in all (incl. socket-transport "
+                  f"memory messages), {q['config-cache-hits']} config reads from its cache; "
+                  f"window GPA {w['gpa']:#x} -> IOVA {w['iova']:#x}, {w['size'] >> 20} MiB")
         print(f"  interrupts      {r['device_interrupts']} from the device, "
               f"{r['dext_notifications']} notifications, {r['msix_vectors_used']} MSI-X vectors used")
         print(f"  DART            peak {r['dart_peak_mapped_bytes'] >> 20} MiB in "
