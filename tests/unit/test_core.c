@@ -16,20 +16,7 @@
 
 static int setup(void **state)
 {
-    struct fake *f = malloc(sizeof(*f));
-
-    fake_init(f, 0, 0);
-    assert_non_null(f->core);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fake *f = *state;
-
-    fake_fini(f);
-    free(f);
+    *state = fake_new(0, 0, 0);
     return 0;
 }
 
@@ -530,23 +517,23 @@ static void test_err_mapping(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_version, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bad_selector, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_identity, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_open_busy_already, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_open_platform_failures, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_session_required, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_close, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bar_info, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_mmio, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rom, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rom_absent, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reset_unavailable, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_map_memory, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cleanup_on_client_death, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_device_gone, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_create_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_version, setup, fake_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_selector, setup, fake_teardown),
+        cmocka_unit_test_setup_teardown(test_identity, setup, fake_teardown),
+        cmocka_unit_test_setup_teardown(test_open_busy_already, setup, fake_teardown),
+        cmocka_unit_test_setup_teardown(test_open_platform_failures, setup, fake_teardown),
+        cmocka_unit_test_setup_teardown(test_session_required, setup, fake_teardown),
+        cmocka_unit_test_setup_teardown(test_close, setup, fake_teardown),
+        cmocka_unit_test_setup_teardown(test_bar_info, setup, fake_teardown),
+        cmocka_unit_test_setup_teardown(test_mmio, setup, fake_teardown),
+        cmocka_unit_test_setup_teardown(test_rom, setup, fake_teardown),
+        cmocka_unit_test_setup_teardown(test_rom_absent, setup, fake_teardown),
+        cmocka_unit_test_setup_teardown(test_reset, setup, fake_teardown),
+        cmocka_unit_test_setup_teardown(test_reset_unavailable, setup, fake_teardown),
+        cmocka_unit_test_setup_teardown(test_map_memory, setup, fake_teardown),
+        cmocka_unit_test_setup_teardown(test_cleanup_on_client_death, setup, fake_teardown),
+        cmocka_unit_test_setup_teardown(test_device_gone, setup, fake_teardown),
+        cmocka_unit_test_setup_teardown(test_create_failure, setup, fake_teardown),
         cmocka_unit_test(test_err_mapping),
     };
     return cmocka_run_group_tests_name("dext core", tests, NULL, NULL);

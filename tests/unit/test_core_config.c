@@ -12,22 +12,7 @@
 
 static int setup(void **state)
 {
-    struct fake *f = malloc(sizeof(*f));
-    uint64_t out[16];
-
-    fake_init(f, 0, 0);
-    assert_non_null(f->core);
-    assert_int_equal(CALLN(f, A, VFA_SEL_OPEN, out, VFA_ABI_MAJOR, 0), 0);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fake *f = *state;
-
-    fake_fini(f);
-    free(f);
+    *state = fake_new(0, 0, A);
     return 0;
 }
 
@@ -314,7 +299,7 @@ static void test_cap_loop(void **state)
 
 int main(void)
 {
-#define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
+#define T(t) cmocka_unit_test_setup_teardown(t, setup, fake_teardown)
     const struct CMUnitTest tests[] = {
         T(test_read_widths),
         T(test_read_validation),

@@ -14,13 +14,7 @@
 
 static struct fake *mk(uint64_t budget, uint32_t maps)
 {
-    struct fake *f = malloc(sizeof(*f));
-    uint64_t out[16];
-
-    fake_init(f, budget, maps);
-    assert_non_null(f->core);
-    assert_int_equal(CALLN(f, A, VFA_SEL_OPEN, out, VFA_ABI_MAJOR, 0), 0);
-    return f;
+    return fake_new(budget, maps, A);
 }
 
 static int setup(void **state)
@@ -29,15 +23,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    struct fake *f = *state;
-
-    fake_fini(f);
-    assert_int_equal(f->live, 0);   /* destroy released every mapping */
-    free(f);
-    return 0;
-}
 
 static uint32_t map(struct fake *f, uint64_t va, uint64_t len, struct vfa_dma_map_out *mo)
 {
@@ -467,7 +452,7 @@ static void test_irq_concurrent(void **state)
 
 int main(void)
 {
-#define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
+#define T(t) cmocka_unit_test_setup_teardown(t, setup, fake_teardown)
     const struct CMUnitTest tests[] = {
         T(test_map_unmap),
         T(test_stale_handle),

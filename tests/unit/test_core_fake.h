@@ -77,6 +77,14 @@ void fake_init(struct fake *f, uint64_t budget, uint32_t max_maps);
 struct vfa_core *fake_core(struct fake *f, uint64_t budget, uint32_t max_maps);
 void fake_fini(struct fake *f);
 
+/*
+ * cmocka fixtures: a heap fake with a core (budget 0: defaults); when
+ * `client` is not 0 it already holds the session.  fake_teardown destroys
+ * the core and checks it released every DMA mapping.
+ */
+struct fake *fake_new(uint64_t budget, uint32_t max_maps, uint64_t client);
+int fake_teardown(void **state);
+
 /* Calls a method with scalars; out gets up to 16 scalars. */
 uint32_t fake_call(struct fake *f, uint64_t client, uint32_t sel, unsigned nin,
                    const uint64_t *in, uint64_t *out, void *sout, uint32_t *soutlen);
