@@ -1,5 +1,5 @@
 # cmocka tests of the dext core over a fake platform.
-CORE_TEST_FAKE := $(BUILD)/tests/unit/test_core_fake.o
+CORE_TEST_FAKE := $(BUILD)/tests/unit/test_core_fake.o $(BUILD)/tests/unit/test_core_fixture.o
 
 $(BUILD)/tests/unit/test_core: $(BUILD)/tests/unit/test_core.o $(CORE_TEST_FAKE) $(CORE_LIB)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ -lcmocka -lpthread

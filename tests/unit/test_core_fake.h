@@ -78,7 +78,7 @@ struct vfa_core *fake_core(struct fake *f, uint64_t budget, uint32_t max_maps);
 void fake_fini(struct fake *f);
 
 /*
- * cmocka fixtures: a heap fake with a core (budget 0: defaults); when
+ * cmocka fixtures (test_core_fixture.c): a heap fake with a core (budget 0: defaults); when
  * `client` is not 0 it already holds the session.  fake_teardown destroys
  * the core and checks it released every DMA mapping.
  */
