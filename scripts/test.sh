@@ -98,7 +98,7 @@ fi
 if want sim; then
 	phase "simulator client tests"
 	if [ -x tests/client/run.sh ]; then
-		tally < <(tests/client/run.sh 2>&1)
+		tally < <(tests/client/run.sh 2>&1 | sed -E "s/^(PASS|FAIL): /\1: sim\//")
 	else
 		record FAIL sim/client "tests/client/run.sh missing"
 	fi
