@@ -1,11 +1,18 @@
 # Long-running I/O during which the host kills a process (the simulator or
-# QEMU).  Marks the moment with a SYNC line, then reports how the I/O ended.
+# QEMU).  Marks the moment with a SYNC line, then writes until the I/O fails
+# (bounded: 200 x 256 MiB, far longer than the host waits), and reports how
+# it ended.
 echo "VFIOAPPLE-SYNC io-start"
 t0=$(uptime_ms)
-dd if=/dev/zero of=/dev/nvme0n1 bs=1M count=2048 oflag=direct 2>/tmp/dd.err
-rc=$?
+i=0
+rc=0
+while [ $i -lt 200 ]; do
+	dd if=/dev/zero of=/dev/nvme0n1 bs=1M count=256 seek=$(((i % 12) * 256)) \
+		oflag=direct 2>/tmp/dd.err || { rc=$?; break; }
+	i=$((i + 1))
+done
 t1=$(uptime_ms)
-note "io_rc=$rc io_ms=$((t1 - t0))"
+note "io_rc=$rc io_ms=$((t1 - t0)) io_chunks_done=$i"
 check io-failed-with-error test "$rc" -ne 0
 check io-error-reported grep -qi "error" /tmp/dd.err
 dmesg | grep -i nvme | tail -5
