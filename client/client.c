@@ -215,24 +215,34 @@ int vfa_config_read(struct vfa_client *c, uint32_t off, unsigned width, uint32_t
     return r;
 }
 
-int vfa_config_read_block(struct vfa_client *c, uint32_t off, void *buf, uint32_t len)
+/*
+ * Reads [off, off + len) with a method taking (offset, length) and
+ * returning the bytes as struct output, in VFA_MAX_STRUCT pieces.
+ */
+static int read_chunked(struct vfa_client *c, uint32_t sel, const char *name, uint64_t off,
+                        void *buf, uint64_t len)
 {
     uint8_t *p = buf;
 
     while (len) {
-        uint32_t n = len > VFA_MAX_STRUCT ? VFA_MAX_STRUCT : len, got = n;
+        uint32_t n = len > VFA_MAX_STRUCT ? VFA_MAX_STRUCT : (uint32_t)len, got = n;
         uint64_t in[2] = { off, n };
-        int r = call(c, VFA_SEL_CONFIG_READ_BLOCK, in, 2, NULL, p, &got);
+        int r = call(c, sel, in, 2, NULL, p, &got);
 
         if (r)
             return r;
         if (got != n)
-            return fail(c, -EPROTO, "CONFIG_READ_BLOCK: short reply");
+            return fail(c, -EPROTO, "%s: short reply", name);
         p += n;
         off += n;
         len -= n;
     }
     return 0;
+}
+
+int vfa_config_read_block(struct vfa_client *c, uint32_t off, void *buf, uint32_t len)
+{
+    return read_chunked(c, VFA_SEL_CONFIG_READ_BLOCK, "CONFIG_READ_BLOCK", off, buf, len);
 }
 
 int vfa_config_write(struct vfa_client *c, uint32_t off, unsigned width, uint32_t val,
@@ -324,22 +334,7 @@ int vfa_dma_unmap(struct vfa_client *c, uint64_t handle)
 
 int vfa_rom_read(struct vfa_client *c, uint64_t off, void *buf, uint64_t len)
 {
-    uint8_t *p = buf;
-
-    while (len) {
-        uint32_t n = len > VFA_MAX_STRUCT ? VFA_MAX_STRUCT : (uint32_t)len, got = n;
-        uint64_t in[2] = { off, n };
-        int r = call(c, VFA_SEL_ROM_READ, in, 2, NULL, p, &got);
-
-        if (r)
-            return r;
-        if (got != n)
-            return fail(c, -EPROTO, "ROM_READ: short reply");
-        p += n;
-        off += n;
-        len -= n;
-    }
-    return 0;
+    return read_chunked(c, VFA_SEL_ROM_READ, "ROM_READ", off, buf, len);
 }
 
 int vfa_map_memory(struct vfa_client *c, uint32_t type, void **ptr, uint64_t *size,
