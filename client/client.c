@@ -1,38 +1,52 @@
 /*
  * The dext client API over a transport (see vfio-apple-client.h).
  *
- * Argument shapes come from the ABI's method table, so the client sends
- * exactly what the dext validates.  Each call holds the client's mutex for
- * its whole round trip: one caller at a time, as the header promises.
+ * Each operation holds the client's mutex for its whole round trip: one
+ * caller at a time, as the header promises.  Every round trip is counted
+ * here, by kind, with the time spent waiting for the dext, so that callers
+ * (QEMU's monitor, benchmarks) read the client's own account rather than
+ * re-deriving it.  Replies are checked before anything in them is used.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#include <errno.h>
-#include <pthread.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
+#include "qemu/osdep.h"
+#include "qemu/thread.h"
+#include <time.h>
 
 #include "transport.h"
 #include "vfio-apple-client.h"
 
 struct vfa_client {
-    pthread_mutex_t lock;
+    QemuMutex lock;
     struct vfa_transport *t;
     int notify_fd;
     bool session;
     bool lost;
+    struct vfa_client_stats st;
     char err[256];
 };
 
-static const char *const method_names[VFA_SEL_COUNT] = {
-#define N(name, sel, ...) [sel] = #name,
-    VFA_METHODS(N)
-#undef N
+static const char *const op_names[VFA_CLIENT_OP_COUNT - VFA_SEL_COUNT] = {
+    [VFA_CLIENT_OP_MAP_MEMORY - VFA_SEL_COUNT] = "MAP_MEMORY",
+    [VFA_CLIENT_OP_SHARE_MEMORY - VFA_SEL_COUNT] = "SHARE_MEMORY",
+    [VFA_CLIENT_OP_UNSHARE_MEMORY - VFA_SEL_COUNT] = "UNSHARE_MEMORY",
+    [VFA_CLIENT_OP_STATS_JSON - VFA_SEL_COUNT] = "STATS_JSON",
 };
 
+const char *vfa_client_op_name(unsigned kind)
+{
+    const char *n = NULL;
+
+    if (kind < VFA_SEL_COUNT) {
+        n = vfa_method_name(kind);
+    } else if (kind < VFA_CLIENT_OP_COUNT) {
+        n = op_names[kind - VFA_SEL_COUNT];
+    }
+    return n ? n : "?";
+}
+
 static int fail(struct vfa_client *c, int e, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+    G_GNUC_PRINTF(3, 4);
 
 static int fail(struct vfa_client *c, int e, const char *fmt, ...)
 {
@@ -41,50 +55,156 @@ static int fail(struct vfa_client *c, int e, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(c->err, sizeof(c->err), fmt, ap);
     va_end(ap);
+    c->st.errors++;
     return e;
 }
 
-static int transport_fail(struct vfa_client *c, int r, const char *what)
+static uint64_t now_ns(void)
 {
-    if (r == -ENODEV || r == -EPROTO)
-        c->lost = true;
-    if (r == -ENODEV)
-        return fail(c, r, "%s: connection to the dext lost (%s)", what, c->t->ops->name);
-    return fail(c, r, "%s: transport error: %s", what, strerror(-r));
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
 }
 
-int vfa_client_connect(const char *target, struct vfa_client **out, char *err, size_t errlen)
+/*
+ * Before a round trip of @kind (lock held): refuse it if the connection
+ * was lost, or, without waiting, if the dext still owes replies to calls
+ * that timed out.  Returns 0 to go ahead.
+ */
+static int op_begin(struct vfa_client *c, unsigned kind, uint64_t *t0)
 {
-    struct vfa_transport *t = NULL;
-    struct vfa_client *c;
+    const char *name = vfa_client_op_name(kind);
     int r;
 
+    if (c->lost) {
+        return fail(c, -ENODEV, "%s: the connection to the dext was lost "
+                    "earlier", name);
+    }
+    if (c->t->ops->behind(c->t)) {
+        r = c->t->ops->resync(c->t, 0);
+        if (r == -ETIMEDOUT) {
+            c->st.fast_failures++;
+            return fail(c, r, "%s: not sent: the dext has not answered an "
+                        "earlier call yet (it may be stuck)", name);
+        }
+        if (r) {
+            c->lost = true;
+            return fail(c, -ENODEV, "%s: the connection to the dext was "
+                        "lost (%s)", name, c->t->ops->name);
+        }
+    }
+    c->st.calls[kind]++;
+    c->st.round_trips++;
+    *t0 = now_ns();
+    return 0;
+}
+
+/*
+ * After the round trip (lock held): account the wait; turn a transport
+ * failure @r into the caller's error.
+ */
+static int op_end(struct vfa_client *c, unsigned kind, uint64_t t0, int r)
+{
+    uint64_t dt = now_ns() - t0;
+    const char *name = vfa_client_op_name(kind);
+
+    c->st.wait_ns_total += dt;
+    if (dt > c->st.wait_ns_max) {
+        c->st.wait_ns_max = dt;
+    }
+    if (!r) {
+        return 0;
+    }
+    if (r == -ETIMEDOUT) {
+        c->st.timeouts++;
+        return fail(c, r, "%s: no reply from the dext within %u ms (it may "
+                    "be stuck); later calls fail at once until it answers",
+                    name, c->t->timeout_ms);
+    }
+    if (r == -ENODEV || r == -EPROTO) {
+        c->lost = true;
+    }
+    if (r == -ENODEV) {
+        return fail(c, r, "%s: connection to the dext lost (%s)", name,
+                    c->t->ops->name);
+    }
+    if (r == -EPROTO) {
+        return fail(c, r, "%s: the dext's reply was malformed; the "
+                    "connection cannot be trusted any more", name);
+    }
+    return fail(c, r, "%s: transport error: %s", name, strerror(-r));
+}
+
+/* A method's own failure (enum vfa_err @status). */
+static int op_status(struct vfa_client *c, unsigned kind, uint32_t status)
+{
+    if (!status) {
+        return 0;
+    }
+    return fail(c, vfa_err_to_errno(status), "%s: %s",
+                vfa_client_op_name(kind), vfa_err_name(status));
+}
+
+static struct vfa_client *client_new(struct vfa_transport *t)
+{
+    struct vfa_client *c = calloc(1, sizeof(*c));
+
+    if (!c) {
+        return NULL;
+    }
+    qemu_mutex_init(&c->lock);
+    c->t = t;
+    c->notify_fd = -1;
+    return c;
+}
+
+int vfa_client_connect_socket(const char *path, struct vfa_client **out,
+                              char *err, size_t errlen)
+{
+    struct vfa_transport *t = NULL;
+    int r = vfa_socket_transport_create(path, &t, err, errlen);
+
+    if (r) {
+        return r;
+    }
+    *out = client_new(t);
+    if (!*out) {
+        t->ops->destroy(t);
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+int vfa_client_connect_device(uint32_t domain, uint8_t bus, uint8_t dev,
+                              uint8_t fn, const char *root_port,
+                              struct vfa_client **out, char *err,
+                              size_t errlen)
+{
+    snprintf(err, errlen, "cannot reach %04x:%02x:%02x.%x: this build has "
+             "no IOKit transport (the dext serves devices on macOS; on "
+             "Linux, connect to vfio-apple-sim's socket)", domain, bus, dev,
+             fn);
+    return -ENOTSUP;
+}
+
+int vfa_client_connect(const char *target, struct vfa_client **out,
+                       char *err, size_t errlen)
+{
     if (!target || !out) {
         snprintf(err, errlen, "no target given");
         return -EINVAL;
     }
     if (!strncmp(target, "unix:", 5)) {
-        r = vfa_socket_transport_create(target + 5, &t, err, errlen);
-    } else if (strchr(target, '/')) {
-        r = vfa_socket_transport_create(target, &t, err, errlen);
-    } else {
-        snprintf(err, errlen, "unknown dext target '%s' (want unix:PATH or a socket path)",
-                 target);
-        return -EINVAL;
+        return vfa_client_connect_socket(target + 5, out, err, errlen);
     }
-    if (r)
-        return r;
-    c = calloc(1, sizeof(*c));
-    if (!c) {
-        t->ops->destroy(t);
-        snprintf(err, errlen, "out of memory");
-        return -ENOMEM;
+    if (strchr(target, '/')) {
+        return vfa_client_connect_socket(target, out, err, errlen);
     }
-    pthread_mutex_init(&c->lock, NULL);
-    c->t = t;
-    c->notify_fd = -1;
-    *out = c;
-    return 0;
+    snprintf(err, errlen, "unknown dext target '%s' (want unix:PATH or a "
+             "socket path)", target);
+    return -EINVAL;
 }
 
 const char *vfa_client_errmsg(const struct vfa_client *c)
@@ -92,86 +212,174 @@ const char *vfa_client_errmsg(const struct vfa_client *c)
     return c->err;
 }
 
-const char *vfa_client_transport(const struct vfa_client *c)
+enum vfa_transport_kind vfa_client_transport(const struct vfa_client *c)
+{
+    return c->t->ops->kind;
+}
+
+const char *vfa_client_transport_name(const struct vfa_client *c)
 {
     return c->t->ops->name;
 }
 
-/*
- * One method call.  Locking is the caller's (call() takes it).  Returns 0,
- * or a negative errno with the message set.
- */
-static int call_locked(struct vfa_client *c, uint32_t sel, const uint64_t *in, uint32_t nin,
-                       uint64_t *out, void *sout, uint32_t *sout_len, int *fd)
+void vfa_client_set_timeout(struct vfa_client *c, unsigned timeout_ms)
 {
-    uint64_t tmp[VFA_MAX_SCALARS];
+    qemu_mutex_lock(&c->lock);
+    c->t->timeout_ms = timeout_ms;
+    qemu_mutex_unlock(&c->lock);
+}
+
+int vfa_client_resync(struct vfa_client *c, unsigned timeout_ms)
+{
+    int r;
+
+    qemu_mutex_lock(&c->lock);
+    if (c->lost) {
+        r = -ENODEV;
+    } else {
+        r = c->t->ops->resync(c->t, timeout_ms);
+        if (r && r != -ETIMEDOUT) {
+            c->lost = true;
+            r = -ENODEV;
+        }
+    }
+    qemu_mutex_unlock(&c->lock);
+    return r;
+}
+
+bool vfa_client_behind(struct vfa_client *c)
+{
+    bool b;
+
+    qemu_mutex_lock(&c->lock);
+    b = !c->lost && c->t->ops->behind(c->t);
+    qemu_mutex_unlock(&c->lock);
+    return b;
+}
+
+void vfa_client_get_stats(struct vfa_client *c, struct vfa_client_stats *st)
+{
+    qemu_mutex_lock(&c->lock);
+    *st = c->st;
+    st->stale_replies = c->t->stale_replies;
+    qemu_mutex_unlock(&c->lock);
+}
+
+/*
+ * One method call.  The caller holds the lock.  Returns 0, or a negative
+ * errno with the message set.  *fd (may be NULL) gets an fd the reply
+ * carried; without @fd any such fd is closed.
+ */
+static int call_locked(struct vfa_client *c, uint32_t sel, const uint64_t *in,
+                       uint32_t nin, uint64_t *out, void *sout,
+                       uint32_t *sout_len, int *fd)
+{
+    uint64_t tmp[VFA_MAX_SCALARS], t0;
     struct vfa_call_args a = {
         .selector = sel, .in = in, .nin = nin, .out = out ? out : tmp,
         .sout = sout, .sout_len = sout_len ? *sout_len : 0, .fd = -1,
     };
-    const char *name = sel < VFA_SEL_COUNT ? method_names[sel] : "?";
     int r;
 
-    if (fd)
+    if (fd) {
         *fd = -1;
-    if (c->lost)
-        return fail(c, -ENODEV, "%s: connection to the dext was lost earlier", name);
-    r = c->t->ops->call(c->t, &a);
-    if (r)
-        return transport_fail(c, r, name);
-    if (a.status) {
-        if (a.fd >= 0)
-            close(a.fd);
-        return fail(c, vfa_err_to_errno(a.status), "%s: %s", name, vfa_err_name(a.status));
     }
-    if (sout_len)
+    r = op_begin(c, sel, &t0);
+    if (r) {
+        return r;
+    }
+    r = op_end(c, sel, t0, c->t->ops->call(c->t, &a));
+    if (!r) {
+        r = op_status(c, sel, a.status);
+    }
+    if (r) {
+        if (a.fd >= 0) {
+            close(a.fd);
+        }
+        return r;
+    }
+    if (sout_len) {
         *sout_len = a.sout_len;
-    if (fd)
+    }
+    if (fd) {
         *fd = a.fd;
-    else if (a.fd >= 0)
+    } else if (a.fd >= 0) {
         close(a.fd);
+    }
     return 0;
 }
 
-static int call(struct vfa_client *c, uint32_t sel, const uint64_t *in, uint32_t nin,
-                uint64_t *out, void *sout, uint32_t *sout_len)
+static int call(struct vfa_client *c, uint32_t sel, const uint64_t *in,
+                uint32_t nin, uint64_t *out, void *sout, uint32_t *sout_len)
 {
-    pthread_mutex_lock(&c->lock);
-    int r = call_locked(c, sel, in, nin, out, sout, sout_len, NULL);
-    pthread_mutex_unlock(&c->lock);
+    int r;
+
+    qemu_mutex_lock(&c->lock);
+    r = call_locked(c, sel, in, nin, out, sout, sout_len, NULL);
+    qemu_mutex_unlock(&c->lock);
     return r;
 }
 
-int vfa_get_version(struct vfa_client *c, uint32_t *major, uint32_t *minor, uint64_t *features)
+/* A method whose reply must carry exactly @len bytes of struct output. */
+static int call_struct(struct vfa_client *c, uint32_t sel, const uint64_t *in,
+                       uint32_t nin, void *sout, uint32_t len)
+{
+    uint32_t got = len;
+    int r;
+
+    qemu_mutex_lock(&c->lock);
+    r = call_locked(c, sel, in, nin, NULL, sout, &got, NULL);
+    if (!r && got != len) {
+        r = fail(c, -EPROTO, "%s: the dext returned %u bytes, not %u",
+                 vfa_client_op_name(sel), got, len);
+    }
+    qemu_mutex_unlock(&c->lock);
+    return r;
+}
+
+int vfa_get_version(struct vfa_client *c, uint32_t *major, uint32_t *minor,
+                    uint64_t *features)
 {
     uint64_t out[VFA_MAX_SCALARS];
     int r = call(c, VFA_SEL_GET_VERSION, NULL, 0, out, NULL, NULL);
 
-    if (r)
+    if (r) {
         return r;
-    if (major)
+    }
+    if (major) {
         *major = (uint32_t)out[0];
-    if (minor)
+    }
+    if (minor) {
         *minor = (uint32_t)out[1];
-    if (features)
+    }
+    if (features) {
         *features = out[2];
+    }
     return 0;
 }
 
 int vfa_get_identity(struct vfa_client *c, struct vfa_identity *id)
 {
-    uint32_t len = sizeof(*id);
+    int r;
 
     memset(id, 0, sizeof(*id));
-    return call(c, VFA_SEL_GET_IDENTITY, NULL, 0, NULL, id, &len);
+    r = call_struct(c, VFA_SEL_GET_IDENTITY, NULL, 0, id, sizeof(*id));
+    /* The one string in the ABI: never trust its terminator. */
+    id->location[sizeof(id->location) - 1] = 0;
+    return r;
 }
 
 int vfa_get_stats(struct vfa_client *c, struct vfa_stats *st)
 {
     uint32_t len = sizeof(*st);
+    int r;
 
     memset(st, 0, sizeof(*st));
-    return call(c, VFA_SEL_GET_STATS, NULL, 0, NULL, st, &len);
+    /* A dext of another minor fills more or less: st->size says. */
+    qemu_mutex_lock(&c->lock);
+    r = call_locked(c, VFA_SEL_GET_STATS, NULL, 0, NULL, st, &len, NULL);
+    qemu_mutex_unlock(&c->lock);
+    return r;
 }
 
 int vfa_session_open(struct vfa_client *c)
@@ -179,39 +387,46 @@ int vfa_session_open(struct vfa_client *c)
     uint64_t in[2] = { VFA_ABI_MAJOR, VFA_ABI_MINOR }, out[VFA_MAX_SCALARS];
     int r;
 
-    pthread_mutex_lock(&c->lock);
+    qemu_mutex_lock(&c->lock);
     r = call_locked(c, VFA_SEL_OPEN, in, 2, out, NULL, NULL, NULL);
-    if (r == -EBUSY)
-        fail(c, r, "OPEN: the device is in use by another client (exclusive session)");
-    else if (r == -EPROTO)
-        fail(c, r, "OPEN: dext speaks another ABI major version (client %u.%u)",
-             VFA_ABI_MAJOR, VFA_ABI_MINOR);
-    if (!r)
+    if (r == -EBUSY) {
+        fail(c, r, "OPEN: the device is in use by another client (the "
+             "session is exclusive)");
+    } else if (r == -EPROTO && !c->lost) {
+        fail(c, r, "OPEN: the dext speaks another ABI major version than "
+             "this client (%u.%u)", VFA_ABI_MAJOR, VFA_ABI_MINOR);
+    }
+    if (!r) {
         c->session = true;
-    pthread_mutex_unlock(&c->lock);
+    }
+    qemu_mutex_unlock(&c->lock);
     return r;
 }
 
 int vfa_session_close(struct vfa_client *c)
 {
-    pthread_mutex_lock(&c->lock);
-    int r = call_locked(c, VFA_SEL_CLOSE, NULL, 0, NULL, NULL, NULL, NULL);
+    int r;
+
+    qemu_mutex_lock(&c->lock);
+    r = call_locked(c, VFA_SEL_CLOSE, NULL, 0, NULL, NULL, NULL, NULL);
     c->session = false;
     if (c->notify_fd >= 0) {
         close(c->notify_fd);
         c->notify_fd = -1;
     }
-    pthread_mutex_unlock(&c->lock);
+    qemu_mutex_unlock(&c->lock);
     return r;
 }
 
-int vfa_config_read(struct vfa_client *c, uint32_t off, unsigned width, uint32_t *val)
+int vfa_config_read(struct vfa_client *c, uint32_t off, unsigned width,
+                    uint32_t *val)
 {
     uint64_t in[2] = { off, width }, out[VFA_MAX_SCALARS];
     int r = call(c, VFA_SEL_CONFIG_READ, in, 2, out, NULL, NULL);
 
-    if (!r)
+    if (!r) {
         *val = (uint32_t)out[0];
+    }
     return r;
 }
 
@@ -219,20 +434,19 @@ int vfa_config_read(struct vfa_client *c, uint32_t off, unsigned width, uint32_t
  * Reads [off, off + len) with a method taking (offset, length) and
  * returning the bytes as struct output, in VFA_MAX_STRUCT pieces.
  */
-static int read_chunked(struct vfa_client *c, uint32_t sel, const char *name, uint64_t off,
+static int read_chunked(struct vfa_client *c, uint32_t sel, uint64_t off,
                         void *buf, uint64_t len)
 {
     uint8_t *p = buf;
 
     while (len) {
-        uint32_t n = len > VFA_MAX_STRUCT ? VFA_MAX_STRUCT : (uint32_t)len, got = n;
+        uint32_t n = len > VFA_MAX_STRUCT ? VFA_MAX_STRUCT : (uint32_t)len;
         uint64_t in[2] = { off, n };
-        int r = call(c, sel, in, 2, NULL, p, &got);
+        int r = call_struct(c, sel, in, 2, p, n);
 
-        if (r)
+        if (r) {
             return r;
-        if (got != n)
-            return fail(c, -EPROTO, "%s: short reply", name);
+        }
         p += n;
         off += n;
         len -= n;
@@ -240,19 +454,21 @@ static int read_chunked(struct vfa_client *c, uint32_t sel, const char *name, ui
     return 0;
 }
 
-int vfa_config_read_block(struct vfa_client *c, uint32_t off, void *buf, uint32_t len)
+int vfa_config_read_block(struct vfa_client *c, uint32_t off, void *buf,
+                          uint32_t len)
 {
-    return read_chunked(c, VFA_SEL_CONFIG_READ_BLOCK, "CONFIG_READ_BLOCK", off, buf, len);
+    return read_chunked(c, VFA_SEL_CONFIG_READ_BLOCK, off, buf, len);
 }
 
-int vfa_config_write(struct vfa_client *c, uint32_t off, unsigned width, uint32_t val,
-                     uint32_t *forwarded)
+int vfa_config_write(struct vfa_client *c, uint32_t off, unsigned width,
+                     uint32_t val, uint32_t *forwarded)
 {
     uint64_t in[3] = { off, width, val }, out[VFA_MAX_SCALARS];
     int r = call(c, VFA_SEL_CONFIG_WRITE, in, 3, out, NULL, NULL);
 
-    if (!r && forwarded)
+    if (!r && forwarded) {
         *forwarded = (uint32_t)out[0];
+    }
     return r;
 }
 
@@ -261,8 +477,9 @@ int vfa_bar_info(struct vfa_client *c, unsigned bar, struct vfa_bar_info *bi)
     uint64_t in[1] = { bar }, out[VFA_MAX_SCALARS];
     int r = call(c, VFA_SEL_BAR_INFO, in, 1, out, NULL, NULL);
 
-    if (r)
+    if (r) {
         return r;
+    }
     bi->flags = (uint32_t)out[0];
     bi->size = out[1];
     bi->memory_index = (uint32_t)out[2];
@@ -270,17 +487,20 @@ int vfa_bar_info(struct vfa_client *c, unsigned bar, struct vfa_bar_info *bi)
     return 0;
 }
 
-int vfa_mmio_read(struct vfa_client *c, unsigned bar, uint64_t off, unsigned width, uint64_t *val)
+int vfa_mmio_read(struct vfa_client *c, unsigned bar, uint64_t off,
+                  unsigned width, uint64_t *val)
 {
     uint64_t in[3] = { bar, off, width }, out[VFA_MAX_SCALARS];
     int r = call(c, VFA_SEL_MMIO_READ, in, 3, out, NULL, NULL);
 
-    if (!r)
+    if (!r) {
         *val = out[0];
+    }
     return r;
 }
 
-int vfa_mmio_write(struct vfa_client *c, unsigned bar, uint64_t off, unsigned width, uint64_t val)
+int vfa_mmio_write(struct vfa_client *c, unsigned bar, uint64_t off,
+                   unsigned width, uint64_t val)
 {
     uint64_t in[4] = { bar, off, width, val };
 
@@ -294,7 +514,8 @@ int vfa_irq_setup(struct vfa_client *c, uint32_t type, uint32_t count)
     return call(c, VFA_SEL_IRQ_SETUP, in, 2, NULL, NULL, NULL);
 }
 
-int vfa_irq_enable(struct vfa_client *c, uint32_t first, uint32_t count, bool enable)
+int vfa_irq_enable(struct vfa_client *c, uint32_t first, uint32_t count,
+                   bool enable)
 {
     uint64_t in[3] = { first, count, enable ? 1 : 0 };
 
@@ -306,22 +527,59 @@ int vfa_reset(struct vfa_client *c, uint32_t allowed, uint32_t *used)
     uint64_t in[1] = { allowed }, out[VFA_MAX_SCALARS];
     int r = call(c, VFA_SEL_RESET, in, 1, out, NULL, NULL);
 
-    if (!r && used)
+    if (!r && used) {
         *used = (uint32_t)out[0];
+    }
     return r;
 }
 
-int vfa_dma_map(struct vfa_client *c, const void *va, uint64_t len, uint32_t flags,
-                struct vfa_dma_map_out *out)
+/*
+ * The segment list of a DMA_MAP reply, checked before anyone uses it: it
+ * decides which IOVAs the guest will hand the device.
+ */
+static bool dma_segments_ok(const struct vfa_dma_map_out *out, uint64_t len)
+{
+    uint64_t total = 0;
+    uint32_t i;
+
+    if (!out->handle || !out->nsegs || out->nsegs > VFA_MAX_DMA_SEGMENTS) {
+        return false;
+    }
+    for (i = 0; i < out->nsegs; i++) {
+        const struct vfa_dma_segment *s = &out->segs[i];
+
+        if (!s->len || s->len > len - total || s->iova + s->len < s->iova) {
+            return false;
+        }
+        total += s->len;
+    }
+    return total == len;
+}
+
+int vfa_dma_map(struct vfa_client *c, const void *va, uint64_t len,
+                uint32_t flags, struct vfa_dma_map_out *out)
 {
     uint64_t in[3] = { (uint64_t)(uintptr_t)va, len, flags };
-    uint32_t olen = sizeof(*out);
-    int r = call(c, VFA_SEL_DMA_MAP, in, 3, NULL, out, &olen);
+    int r;
 
-    if (r)
+    r = call_struct(c, VFA_SEL_DMA_MAP, in, 3, out, sizeof(*out));
+    if (r) {
         return r;
-    if (olen != sizeof(*out) || !out->nsegs || out->nsegs > VFA_MAX_DMA_SEGMENTS)
-        return fail(c, -EPROTO, "DMA_MAP: malformed reply");
+    }
+    if (!dma_segments_ok(out, len)) {
+        /*
+         * The dext mapped something, but we cannot tell what: give it
+         * back (by the handle, if there is one) and fail.
+         */
+        if (out->handle) {
+            vfa_dma_unmap(c, out->handle);
+        }
+        qemu_mutex_lock(&c->lock);
+        r = fail(c, -EPROTO, "DMA_MAP: malformed segment list (%u "
+                 "segments) for 0x%" PRIx64 " bytes", out->nsegs, len);
+        qemu_mutex_unlock(&c->lock);
+        return r;
+    }
     return 0;
 }
 
@@ -334,37 +592,41 @@ int vfa_dma_unmap(struct vfa_client *c, uint64_t handle)
 
 int vfa_rom_read(struct vfa_client *c, uint64_t off, void *buf, uint64_t len)
 {
-    return read_chunked(c, VFA_SEL_ROM_READ, "ROM_READ", off, buf, len);
+    return read_chunked(c, VFA_SEL_ROM_READ, off, buf, len);
 }
 
-int vfa_map_memory(struct vfa_client *c, uint32_t type, void **ptr, uint64_t *size,
-                   uint32_t *flags)
+int vfa_map_memory(struct vfa_client *c, uint32_t type, void **ptr,
+                   uint64_t *size, uint32_t *flags)
 {
+    const unsigned kind = VFA_CLIENT_OP_MAP_MEMORY;
     uint32_t status = 0;
+    uint64_t t0;
     int r;
 
-    pthread_mutex_lock(&c->lock);
-    if (c->lost) {
-        r = fail(c, -ENODEV, "map memory type %u: connection lost earlier", type);
-    } else {
-        r = c->t->ops->map_memory(c->t, type, ptr, size, flags, &status);
-        if (r)
-            r = transport_fail(c, r, "map memory");
-        else if (status)
-            r = fail(c, vfa_err_to_errno(status), "map memory type %u: %s", type,
-                     vfa_err_name(status));
+    qemu_mutex_lock(&c->lock);
+    r = op_begin(c, kind, &t0);
+    if (!r) {
+        r = op_end(c, kind, t0, c->t->ops->map_memory(c->t, type, ptr, size,
+                                                      flags, &status));
     }
-    pthread_mutex_unlock(&c->lock);
+    if (!r && status) {
+        r = fail(c, vfa_err_to_errno(status), "MAP_MEMORY of type %u: %s",
+                 type, vfa_err_name(status));
+    }
+    qemu_mutex_unlock(&c->lock);
     return r;
 }
 
 int vfa_unmap_memory(struct vfa_client *c, void *ptr, uint64_t size)
 {
-    pthread_mutex_lock(&c->lock);
-    int r = c->t->ops->unmap_memory(c->t, ptr, size);
-    if (r)
+    int r;
+
+    qemu_mutex_lock(&c->lock);
+    r = c->t->ops->unmap_memory(c->t, ptr, size);
+    if (r) {
         fail(c, r, "unmap memory: %s", strerror(-r));
-    pthread_mutex_unlock(&c->lock);
+    }
+    qemu_mutex_unlock(&c->lock);
     return r;
 }
 
@@ -372,17 +634,21 @@ int vfa_notify_fd(struct vfa_client *c)
 {
     int fd, r;
 
-    pthread_mutex_lock(&c->lock);
+    qemu_mutex_lock(&c->lock);
     if (c->notify_fd >= 0) {
         r = c->notify_fd;
     } else {
-        r = call_locked(c, VFA_SEL_NOTIFY_REGISTER, NULL, 0, NULL, NULL, NULL, &fd);
-        if (!r && fd < 0)
-            r = fail(c, -EPROTO, "NOTIFY_REGISTER: no notification fd in the reply");
-        if (!r)
+        r = call_locked(c, VFA_SEL_NOTIFY_REGISTER, NULL, 0, NULL, NULL, NULL,
+                        &fd);
+        if (!r && fd < 0) {
+            r = fail(c, -EPROTO, "NOTIFY_REGISTER: no notification fd in "
+                     "the reply");
+        }
+        if (!r) {
             r = c->notify_fd = fd;
+        }
     }
-    pthread_mutex_unlock(&c->lock);
+    qemu_mutex_unlock(&c->lock);
     return r;
 }
 
@@ -391,90 +657,189 @@ int vfa_notify_ack(struct vfa_client *c)
     uint64_t v;
     int fd = __atomic_load_n(&c->notify_fd, __ATOMIC_ACQUIRE);
 
-    /* No lock: this runs on the notification thread while the vCPU
-     * thread may be in a call; reading an eventfd needs no transport. */
-    if (fd < 0)
+    /*
+     * No lock: this runs on a notification thread while another thread
+     * may be in a call; reading an eventfd needs no transport.
+     */
+    if (fd < 0) {
         return -EBADF;
-    if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+    }
+    if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN) {
         return -errno;
+    }
     return 0;
 }
 
-int vfa_register_memory(struct vfa_client *c, void *va, uint64_t len, int fd,
-                        uint64_t fd_off, uint64_t *id)
+struct vfa_shared_mem {
+    void *dma_va;
+    void *cookie;
+};
+
+int vfa_share_memory(struct vfa_client *c, void *va, uint64_t len, int fd,
+                     uint64_t fd_off, struct vfa_shared_mem **out)
 {
+    const unsigned kind = VFA_CLIENT_OP_SHARE_MEMORY;
+    struct vfa_shared_mem *m = calloc(1, sizeof(*m));
     uint32_t status = 0;
+    uint64_t t0;
     int r;
 
-    pthread_mutex_lock(&c->lock);
-    if (c->lost) {
-        r = fail(c, -ENODEV, "register memory: connection lost earlier");
-    } else {
-        r = c->t->ops->register_memory(c->t, va, len, fd, fd_off, id, &status);
-        if (r)
-            r = transport_fail(c, r, "register memory");
-        else if (status)
-            r = fail(c, vfa_err_to_errno(status), "register memory %p+%#llx: %s%s", va,
-                     (unsigned long long)len, vfa_err_name(status),
-                     status == VFA_E_INVAL ? " (16 KiB alignment, no overlap, fd big enough?)" : "");
+    if (!m) {
+        return -ENOMEM;
     }
-    pthread_mutex_unlock(&c->lock);
-    return r;
+    qemu_mutex_lock(&c->lock);
+    r = op_begin(c, kind, &t0);
+    if (!r) {
+        r = op_end(c, kind, t0, c->t->ops->share_memory(c->t, va, len, fd,
+                                                        fd_off, &m->dma_va,
+                                                        &m->cookie, &status));
+    }
+    if (!r && status) {
+        r = fail(c, vfa_err_to_errno(status), "SHARE_MEMORY %p+0x%" PRIx64
+                 ": %s%s", va, len, vfa_err_name(status),
+                 status == VFA_E_INVAL ? " (16 KiB multiples, a memfd sealed "
+                 "against shrinking, no overlap with memory shared before?)"
+                 : "");
+    }
+    qemu_mutex_unlock(&c->lock);
+    if (r) {
+        free(m);
+        return r;
+    }
+    *out = m;
+    return 0;
 }
 
-int vfa_unregister_memory(struct vfa_client *c, uint64_t id)
+void *vfa_shared_mem_dma_va(const struct vfa_shared_mem *m)
 {
+    return m->dma_va;
+}
+
+int vfa_unshare_memory(struct vfa_client *c, struct vfa_shared_mem *m)
+{
+    const unsigned kind = VFA_CLIENT_OP_UNSHARE_MEMORY;
     uint32_t status = 0;
+    uint64_t t0;
     int r;
 
-    pthread_mutex_lock(&c->lock);
-    r = c->t->ops->unregister_memory(c->t, id, &status);
-    if (r)
-        r = transport_fail(c, r, "unregister memory");
-    else if (status)
-        r = fail(c, vfa_err_to_errno(status), "unregister memory %llu: %s",
-                 (unsigned long long)id, vfa_err_name(status));
-    pthread_mutex_unlock(&c->lock);
+    qemu_mutex_lock(&c->lock);
+    r = op_begin(c, kind, &t0);
+    if (!r) {
+        r = op_end(c, kind, t0, c->t->ops->unshare_memory(c->t, m->cookie,
+                                                          &status));
+    } else {
+        /* The dext is gone or stuck: its session cleanup releases it. */
+        c->t->ops->unshare_memory(c->t, m->cookie, &status);
+    }
+    if (!r && status) {
+        r = fail(c, vfa_err_to_errno(status), "UNSHARE_MEMORY: %s",
+                 vfa_err_name(status));
+    }
+    qemu_mutex_unlock(&c->lock);
+    if (r != -EBUSY) {
+        free(m);
+    }
     return r;
 }
 
 int vfa_client_conn_fd(struct vfa_client *c)
 {
-    if (!c->t->ops->conn_fd)
+    if (!c->t->ops->conn_fd) {
         return -ENOTSUP;
+    }
     return c->t->ops->conn_fd(c->t);
 }
 
 int vfa_sim_stats_json(struct vfa_client *c, char *buf, size_t len)
 {
+    const unsigned kind = VFA_CLIENT_OP_STATS_JSON;
     uint32_t status = 0;
+    uint64_t t0;
     int r;
 
-    pthread_mutex_lock(&c->lock);
+    qemu_mutex_lock(&c->lock);
     if (!c->t->ops->stats_json) {
-        r = fail(c, -ENOTSUP, "stats JSON: only the simulator has it");
+        r = fail(c, -ENOTSUP, "STATS_JSON: only the simulator has it");
     } else {
-        r = c->t->ops->stats_json(c->t, buf, len, &status);
-        if (r)
-            r = transport_fail(c, r, "stats JSON");
-        else if (status)
-            r = fail(c, vfa_err_to_errno(status), "stats JSON: %s", vfa_err_name(status));
+        r = op_begin(c, kind, &t0);
+        if (!r) {
+            r = op_end(c, kind, t0,
+                       c->t->ops->stats_json(c->t, buf, len, &status));
+        }
+        if (!r) {
+            r = op_status(c, kind, status);
+        }
     }
-    pthread_mutex_unlock(&c->lock);
+    qemu_mutex_unlock(&c->lock);
+    return r;
+}
+
+int vfa_register_memory(struct vfa_client *c, void *va, uint64_t len, int fd,
+                        uint64_t fd_off, uint64_t *id)
+{
+    const unsigned kind = VFA_CLIENT_OP_SHARE_MEMORY;
+    uint32_t status = 0;
+    uint64_t t0;
+    int r;
+
+    qemu_mutex_lock(&c->lock);
+    if (!c->t->ops->register_memory) {
+        r = fail(c, -ENOTSUP, "REGISTER_MEMORY: socket transport only");
+    } else {
+        r = op_begin(c, kind, &t0);
+        if (!r) {
+            r = op_end(c, kind, t0,
+                       c->t->ops->register_memory(c->t, va, len, fd, fd_off,
+                                                  id, &status));
+        }
+        if (!r) {
+            r = op_status(c, kind, status);
+        }
+    }
+    qemu_mutex_unlock(&c->lock);
+    return r;
+}
+
+int vfa_unregister_memory(struct vfa_client *c, uint64_t id)
+{
+    const unsigned kind = VFA_CLIENT_OP_UNSHARE_MEMORY;
+    uint32_t status = 0;
+    uint64_t t0;
+    int r;
+
+    qemu_mutex_lock(&c->lock);
+    if (!c->t->ops->unregister_memory) {
+        r = fail(c, -ENOTSUP, "UNREGISTER_MEMORY: socket transport only");
+    } else {
+        r = op_begin(c, kind, &t0);
+        if (!r) {
+            r = op_end(c, kind, t0,
+                       c->t->ops->unregister_memory(c->t, id, &status));
+        }
+        if (!r) {
+            r = op_status(c, kind, status);
+        }
+    }
+    qemu_mutex_unlock(&c->lock);
     return r;
 }
 
 void vfa_client_disconnect(struct vfa_client *c)
 {
-    if (!c)
+    if (!c) {
         return;
-    /* Closing the session explicitly is a courtesy: the dext cleans up a
-     * vanished client anyway, but counts it as a death. */
-    if (c->session && !c->lost)
+    }
+    /*
+     * Closing the session explicitly is a courtesy: the dext cleans up a
+     * vanished client anyway, but counts it as a death.
+     */
+    if (c->session && !c->lost) {
         vfa_session_close(c);
-    if (c->notify_fd >= 0)
+    }
+    if (c->notify_fd >= 0) {
         close(c->notify_fd);
+    }
     c->t->ops->destroy(c->t);
-    pthread_mutex_destroy(&c->lock);
+    qemu_mutex_destroy(&c->lock);
     free(c);
 }

@@ -1,17 +1,26 @@
 /*
  * Transport interface of the dext client: how a method call, a memory
- * mapping and the notification reach the dext.  client.c implements the
- * API once over these; each host adds one transport file.
+ * mapping, shared client memory and the notification reach the dext.
+ * client.c implements the API once over these; each host adds one
+ * transport file (transport-socket.c here; transport-iokit.c on macOS).
  *
- * Return values: 0 or a negative errno for transport failures (the
- * connection is gone: -ENODEV).  A method's own result comes back in
- * *status (enum vfa_err) with the call itself returning 0.
+ * Return values: 0 or a negative errno for transport failures: -ENODEV
+ * when the connection is gone, -ETIMEDOUT when no reply came within
+ * timeout_ms.  A method's own result comes back in *status (enum vfa_err)
+ * with the call itself returning 0.
+ *
+ * Timeouts: an operation that times out leaves the transport owing that
+ * reply ("behind").  While behind, every operation first takes whatever
+ * late replies have arrived (resync with a zero timeout) and fails with
+ * -ETIMEDOUT at once if some are still owed: a late reply must never be
+ * taken for the answer to a later request.  On IOKit, where
+ * IOConnectCallMethod cannot time out, the transport runs calls on a
+ * worker thread and gives up waiting for it in the same way.
  */
 #ifndef VFIO_APPLE_CLIENT_TRANSPORT_H
 #define VFIO_APPLE_CLIENT_TRANSPORT_H
 
-#include <stddef.h>
-#include <stdint.h>
+#include "vfio-apple-client.h"
 
 struct vfa_transport;
 
@@ -28,22 +37,40 @@ struct vfa_call_args {
 };
 
 struct vfa_transport_ops {
+    enum vfa_transport_kind kind;
     const char *name;
-    int  (*call)(struct vfa_transport *t, struct vfa_call_args *a);
-    int  (*map_memory)(struct vfa_transport *t, uint32_t type, void **ptr, uint64_t *size,
-                       uint32_t *flags, uint32_t *status);
-    int  (*unmap_memory)(struct vfa_transport *t, void *ptr, uint64_t size);
-    int  (*register_memory)(struct vfa_transport *t, void *va, uint64_t len, int fd,
-                            uint64_t fd_off, uint64_t *id, uint32_t *status);
-    int  (*unregister_memory)(struct vfa_transport *t, uint64_t id, uint32_t *status);
-    int  (*stats_json)(struct vfa_transport *t, char *buf, size_t len, uint32_t *status);
-    /* Optional: an fd that polls POLLHUP/POLLERR once the dext is gone. */
-    int  (*conn_fd)(struct vfa_transport *t);
+    int (*call)(struct vfa_transport *t, struct vfa_call_args *a);
+    int (*map_memory)(struct vfa_transport *t, uint32_t type, void **ptr,
+                      uint64_t *size, uint32_t *flags, uint32_t *status);
+    int (*unmap_memory)(struct vfa_transport *t, void *ptr, uint64_t size);
+    /* See vfa_share_memory(): *dma_va is what DMA_MAP must name. */
+    int (*share_memory)(struct vfa_transport *t, void *va, uint64_t len,
+                        int fd, uint64_t fd_off, void **dma_va,
+                        void **cookie, uint32_t *status);
+    int (*unshare_memory)(struct vfa_transport *t, void *cookie,
+                          uint32_t *status);
+    /* Optional (socket only): the raw registration messages. */
+    int (*register_memory)(struct vfa_transport *t, void *va, uint64_t len,
+                           int fd, uint64_t fd_off, uint64_t *id,
+                           uint32_t *status);
+    int (*unregister_memory)(struct vfa_transport *t, uint64_t id,
+                             uint32_t *status);
+    /* Optional (simulator only). */
+    int (*stats_json)(struct vfa_transport *t, char *buf, size_t len,
+                      uint32_t *status);
+    /* Does the dext owe replies to calls that timed out? */
+    bool (*behind)(struct vfa_transport *t);
+    /* Take late replies for up to timeout_ms; 0 once none is owed. */
+    int (*resync)(struct vfa_transport *t, unsigned timeout_ms);
+    /* Optional: an fd polling POLLHUP/POLLERR once the dext is gone. */
+    int (*conn_fd)(struct vfa_transport *t);
     void (*destroy)(struct vfa_transport *t);
 };
 
 struct vfa_transport {
     const struct vfa_transport_ops *ops;
+    unsigned timeout_ms;        /* 0: wait as long as it takes */
+    uint64_t stale_replies;     /* late replies taken and dropped */
 };
 
 /* transport-socket.c */

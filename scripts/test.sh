@@ -3,7 +3,8 @@
 # builds everything, runs every test group, and ends with one line:
 #   N passed, N failed
 #
-# Groups: unit (cmocka), fuzz (libFuzzer, FUZZ_SECONDS each), build (QEMU
+# Groups: unit (cmocka), mutation (tests/mutation: broken code must fail
+# a unit test), fuzz (libFuzzer, FUZZ_SECONDS each), build (QEMU
 # build cache and patch handling), sim (test client against the simulator),
 # e2e (arm64 guest under QEMU TCG).  TEST_GROUPS="unit e2e" picks some.
 set -uo pipefail
@@ -11,7 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 cd "$TOP"
 
-GROUPS_SEL=${TEST_GROUPS:-"unit fuzz build sim e2e"}
+GROUPS_SEL=${TEST_GROUPS:-"unit mutation fuzz build sim e2e"}
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 RESULTS=$TOP/build/test-results.txt
 mkdir -p build
@@ -66,6 +67,11 @@ if want unit; then
 			record FAIL "unit/$(basename "$t")" "exited $rc without results; see build/$(basename "$t").tap"
 		fi
 	done
+fi
+
+if want mutation; then
+	phase "mutation checks (each must be caught by a unit test)"
+	tally < <(tests/mutation/run.sh 2>&1)
 fi
 
 if want fuzz; then

@@ -238,6 +238,17 @@ enum vfa_method_flags {
 
 #define VFA_STRUCT_OUT_VARIABLE 0xffffu
 
+/* The method's name, from the table above; NULL for an unknown selector. */
+static inline const char *vfa_method_name(uint32_t sel)
+{
+#define VFA_METHOD_NAME(name, s, ...) case s: return #name;
+    switch (sel) {
+    VFA_METHODS(VFA_METHOD_NAME)
+    }
+#undef VFA_METHOD_NAME
+    return (const char *)0;
+}
+
 /* --------------------------------------------------------- identity -- */
 
 enum vfa_bar_flags {
