@@ -17,7 +17,8 @@
     X(dma_maps) X(dma_unmaps) X(dma_cleanup_unmaps) X(dma_map_failures) \
     X(dma_fail_budget_bytes) X(dma_fail_budget_maps) X(dma_mapped_bytes) \
     X(dma_peak_mapped_bytes) X(dma_live_mappings) X(dma_peak_live_mappings) X(dma_segments) \
-    X(rom_reads) X(device_gone)
+    X(rom_reads) X(device_gone) \
+    X(mmio_dropped) X(config_writes_dropped_ext) X(config_decode_held)
 
 static const char *const sel_names[VFA_SEL_COUNT] = {
 #define N(name, sel, ...) [sel] = #name,

@@ -446,7 +446,18 @@ struct vfa_stats {
 
     uint64_t rom_reads;
     uint64_t device_gone;
-    uint64_t reserved[16];
+
+    /* Taken from reserved (the size is unchanged; older dexts left 0). */
+    uint64_t mmio_dropped;          /* MMIO kept from the device: MSI-X
+                                       table (reads answer 0) and PBA
+                                       writes, any access while it does
+                                       not decode memory */
+    uint64_t config_writes_dropped_ext; /* writes with a byte dropped at
+                                       0x100 or above */
+    uint64_t config_decode_held;    /* guest memory-space clears and moves
+                                       out of D0 kept virtual because a BAR
+                                       is mapped */
+    uint64_t reserved[13];
 };
 
 /* Layouts are part of the ABI: pin them. */
