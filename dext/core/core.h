@@ -22,9 +22,63 @@
 
 struct vfa_core;
 
+/*
+ * Per-device exceptions to the config policy (docs/config-policy.md,
+ * "Quirks").  The core has a built-in table (dext/core/quirks.c); whoever
+ * creates a core may add more (vfa_core_config.quirks).  Every quirk whose
+ * match fields fit the device applies: flags are or-ed, allow ranges add
+ * up.  This is not wire ABI: fields are added at the end as the macOS
+ * shell needs them (functions that must not be bound, ...).
+ */
+enum vfa_quirk_flags {
+    VFA_QUIRK_NO_FLR = 1u << 0,     /* FLR hangs the device: never offered
+                                       or used; reset falls back to hot */
+};
+
+#define VFA_QUIRK_ANY_DEVICE    0xffffu /* no real function has this ID */
+#define VFA_QUIRK_ANY_VSEC      (-1)
+
+/*
+ * A range of one capability's registers the guest may write.  Only bytes
+ * the policy drops by default can be opened: never the header, emulated
+ * registers or the host-owned MSI/MSI-X capabilities.  The range is
+ * clipped to the capability (its length field where it has one, else the
+ * next capability or the end of its space).
+ */
+struct vfa_quirk_allow {
+    uint16_t cap_id;
+    uint8_t  ext;               /* 0: standard capability, 1: extended */
+    uint8_t  bits;              /* guest bits of each byte; 0xff: whole
+                                   bytes as written.  Other values are
+                                   read-modify-written, so use them only on
+                                   bytes without write-1-to-clear bits */
+    uint16_t off, len;          /* from the capability's header */
+    int32_t  vsec_id;           /* extended VSEC/DVSEC only: its ID, or
+                                   VFA_QUIRK_ANY_VSEC */
+};
+
+struct vfa_quirk {
+    const char *name;           /* for logs; NULL ends the built-in table */
+    uint16_t vendor_id;
+    uint16_t device_id;         /* or VFA_QUIRK_ANY_DEVICE */
+    uint32_t class_code;        /* applies when (class & mask) == code */
+    uint32_t class_mask;        /* 0: any class */
+    uint32_t flags;             /* enum vfa_quirk_flags */
+    const struct vfa_quirk_allow *allow;
+    uint32_t nallow;
+};
+
+/* Bounds on what a creator may pass (more is ignored). */
+#define VFA_MAX_QUIRKS          32u
+#define VFA_MAX_QUIRK_ALLOW     64u
+
 struct vfa_core_config {
     uint64_t dma_budget_bytes;  /* 0: VFA_DEFAULT_DMA_BUDGET_BYTES */
     uint32_t dma_max_mappings;  /* 0: VFA_DEFAULT_DMA_MAX_MAPPINGS */
+    /* Quirks on top of the built-in ones, read only while the core is
+     * created (they need not outlive vfa_core_create). */
+    const struct vfa_quirk *quirks;
+    uint32_t nquirks;
 };
 
 /*

@@ -2,8 +2,13 @@
  * Internals of the dext core, shared between its files (one job each):
  *   dispatch.c       method table, argument shapes, counters, routing
  *   session.c        open/close, exclusivity, cleanup on client death
- *   device.c         identity, BAR info, MMIO, ROM, reset
- *   config_policy.c  what guest config accesses may reach the device
+ *   device.c         identity, BAR info, MMIO (and its MSI-X guard), ROM,
+ *                    reset
+ *   config_policy.c  the per-byte config write policy, built once from the
+ *                    capability walk; where the MSI-X table lives
+ *   config_access.c  config reads and writes through that policy; the
+ *                    session's virtual Command, power state, BAR shadows
+ *   quirks.c         the per-device exception table
  *   dma.c            DMA map/unmap and the budget
  *   dma_registry.c   handle -> mapping table
  *   irq.c            IRQ page, enable mask, latching, notification
@@ -16,8 +21,9 @@
 #include <stdint.h>
 
 #include "core.h"
+#include "vfio-apple/pci-cfg.h"
 
-#define VFA_CFG_MAX     4096u
+#define VFA_CFG_MAX     VFA_PCI_CFG_EXT_SIZE
 
 /* Counter bump for fields the interrupt path also touches. */
 #define STAT_ADD_ATOMIC(c, field, n) \
@@ -55,10 +61,31 @@ struct vfa_dma_entry *dma_reg_next(struct vfa_dma_registry *r, uint32_t *pos);
 /* ---- Config policy classes, one per config-space byte. ---- */
 
 enum cfg_class {
-    CFG_FORWARD = 0,            /* reaches the device as written */
-    CFG_COMMAND,                /* only guest-owned Command bits forwarded */
-    CFG_BAR,                    /* emulated BAR/ROM register, never forwarded */
-    CFG_DROP,                   /* never reaches the device */
+    CFG_DROP = 0,               /* default: never reaches the device; a
+                                   quirk may open it */
+    CFG_HOST,                   /* host-owned (MSI, MSI-X): never reaches
+                                   the device, no quirk can open it */
+    CFG_FORWARD,                /* reaches the device as written */
+    CFG_MASKED,                 /* only cfg_wmask bits are the guest's; the
+                                   rest keep the device's value (bytes
+                                   without write-1-to-clear bits only) */
+    CFG_COMMAND,                /* guest Command bits; memory space virtual
+                                   while a BAR is mapped */
+    CFG_PMCSR,                  /* PM power state; virtual while a BAR is
+                                   mapped */
+    CFG_BAR,                    /* emulated BAR/ROM register */
+    CFG_EMUL,                   /* emulated scratch byte (interrupt line) */
+};
+
+/* Command bits the guest owns: memory space, bus master, INTx disable. */
+#define CFG_CMD_GUEST_BITS  (VFA_PCI_COMMAND_MEMORY | VFA_PCI_COMMAND_MASTER | \
+                             VFA_PCI_COMMAND_INTX_DIS)
+
+/* A range of a BAR that MMIO_READ/WRITE must not pass to the device. */
+struct mmio_guard {
+    bool     valid;
+    uint8_t  bar;
+    uint64_t start, end;        /* [start, end) inside the BAR */
 };
 
 struct vfa_core {
@@ -68,7 +95,14 @@ struct vfa_core {
     struct vfa_core_config cfg;
 
     uint8_t cfg_class[VFA_CFG_MAX];
-    uint16_t msi_cap, msix_cap, pcie_cap;   /* 0: absent */
+    uint8_t cfg_wmask[VFA_CFG_MAX];         /* CFG_MASKED: guest bits */
+    uint64_t cap_start[VFA_CFG_MAX / 4 / 64]; /* dwords where a cap begins */
+    uint16_t msi_cap, msix_cap, pcie_cap, pm_cap;   /* 0: absent */
+    uint16_t pm_pmc;                        /* PM capabilities register */
+    uint32_t quirk_flags;                   /* enum vfa_quirk_flags */
+    /* MSI-X table (reads answer 0, writes dropped) and PBA (writes
+     * dropped), as far as the capability locates them. */
+    struct mmio_guard msix_table, msix_pba;
 
     int gone;                   /* device vanished (atomic) */
 
@@ -77,6 +111,12 @@ struct vfa_core {
     uint32_t bar_shadow[VFA_NUM_BARS];
     uint32_t rom_shadow;
     bool     notify_registered;
+    /* Memory decoding (docs/config-policy.md): what the guest sees and
+     * what the device does, which differ while a BAR is mapped. */
+    uint8_t  bars_mapped;       /* bit n: VFA_MEM_BAR(n) handed out */
+    bool     mse_virt, mse_dev; /* Command memory-space enable */
+    uint8_t  pm_virt, pm_dev;   /* PMCSR power state (D0..D3hot) */
+    uint8_t  intr_line;         /* emulated interrupt line */
 
     /* IRQ state; irq_page is read by vfa_core_irq on other threads. */
     struct vfa_irq_page *irq_page;
@@ -95,11 +135,29 @@ void session_cleanup(struct vfa_core *c);
 
 /* config_policy.c */
 void cfg_policy_build(struct vfa_core *c);
+/* Raw config read for walks: all-ones when out of range or failed. */
+uint32_t cfg_raw_rd(void *core, uint32_t off, unsigned width);
+
+/* config_access.c */
+void cfg_session_open(struct vfa_core *c);
 void cfg_session_reset(struct vfa_core *c);
+/* After a device reset inside a session: the guest's view follows the
+ * device again, and memory decoding is restored if a BAR is mapped. */
+void cfg_after_reset(struct vfa_core *c);
+/* Before a BAR is handed out: the device must decode memory. */
+uint32_t cfg_prepare_map(struct vfa_core *c);
+/* May a CPU access reach the device's BARs now? */
+bool cfg_mem_decoding(const struct vfa_core *c);
 uint32_t cfg_read(struct vfa_core *c, uint32_t off, unsigned width, uint32_t *val);
 uint32_t cfg_read_block(struct vfa_core *c, uint32_t off, uint32_t len, uint8_t *buf);
 uint32_t cfg_write(struct vfa_core *c, uint32_t off, unsigned width, uint32_t val,
                    uint32_t *forwarded);
+
+/* quirks.c: fn(c, q, arg) for every quirk that applies to the device,
+ * built-in ones first, then the creator's; returns how many. */
+unsigned quirks_for_each(struct vfa_core *c,
+                         void (*fn)(struct vfa_core *c, const struct vfa_quirk *q, void *arg),
+                         void *arg);
 
 /* device.c */
 void dev_identity(struct vfa_core *c, struct vfa_identity *id);

@@ -1,6 +1,13 @@
 /*
- * Device methods that need no policy beyond bounds: identity, BAR info,
- * trapped MMIO, expansion ROM, reset.
+ * Device methods: identity, BAR info, trapped MMIO, expansion ROM, reset.
+ *
+ * MMIO has one policy beyond bounds (docs/config-policy.md, "MMIO"): the
+ * MSI-X table and PBA belong to the host, which programmed the table with
+ * its own message addresses.  MMIO_WRITE never reaches either of them and
+ * MMIO_READ of the table answers 0, so a client can neither redirect nor
+ * learn the host's interrupt addresses (QEMU emulates the guest's table).
+ * PBA reads are forwarded: pending bits reveal nothing of the host's.
+ * And no MMIO is issued while the device does not decode memory.
  */
 #include <string.h>
 
@@ -85,6 +92,12 @@ static uint32_t mmio_ok(const struct vfa_core *c, uint64_t bar, uint64_t off, ui
     return 0;
 }
 
+/* mmio_ok() bounded off + width by the BAR size, so the sum cannot wrap. */
+static bool hits(const struct mmio_guard *g, uint64_t bar, uint64_t off, uint64_t width)
+{
+    return g->valid && g->bar == bar && off < g->end && g->start < off + width;
+}
+
 uint32_t dev_mmio_read(struct vfa_core *c, uint64_t bar, uint64_t off, uint64_t width,
                        uint64_t *val)
 {
@@ -93,6 +106,16 @@ uint32_t dev_mmio_read(struct vfa_core *c, uint64_t bar, uint64_t off, uint64_t 
     if (rc)
         return rc;
     *val = 0;
+    if (!cfg_mem_decoding(c)) {
+        /* What a function that does not decode answers: all-ones. */
+        *val = width < 8 ? (1ull << (width * 8)) - 1 : ~0ull;
+        c->st.mmio_dropped++;
+        return 0;
+    }
+    if (hits(&c->msix_table, bar, off, width)) {
+        c->st.mmio_dropped++;
+        return 0;
+    }
     if (c->ops->mmio_read(c->ctx, (unsigned)bar, off, (unsigned)width, val))
         return VFA_E_IO;
     if (width < 8)
@@ -109,6 +132,13 @@ uint32_t dev_mmio_write(struct vfa_core *c, uint64_t bar, uint64_t off, uint64_t
         return rc;
     if (width < 8 && (val >> (width * 8)))
         return VFA_E_INVAL;
+    /* Dropped, not failed: like a config write the policy filters, this
+     * is the host's business and the guest's driver must not notice. */
+    if (!cfg_mem_decoding(c) || hits(&c->msix_table, bar, off, width) ||
+        hits(&c->msix_pba, bar, off, width)) {
+        c->st.mmio_dropped++;
+        return 0;
+    }
     return c->ops->mmio_write(c->ctx, (unsigned)bar, off, (unsigned)width, val) ? VFA_E_IO : 0;
 }
 
@@ -159,10 +189,11 @@ uint32_t dev_reset(struct vfa_core *c, uint64_t allowed, uint64_t *used)
     rc = dev_reset_any(c, (uint32_t)allowed, &u);
     if (rc)
         return rc;
-    /* The device lost its BARs and MSI/MSI-X programming: clear the BAR
-     * emulation as the hardware cleared its registers, and re-program the
-     * host-owned interrupt vectors so the session's IRQ setup survives. */
-    cfg_session_reset(c);
+    /* The device lost its BARs, Command and MSI/MSI-X programming: clear
+     * the BAR emulation as the hardware cleared its registers, restore
+     * memory decoding for mapped BARs, and re-program the host-owned
+     * interrupt vectors so the session's IRQ setup survives. */
+    cfg_after_reset(c);
     irq_rearm(c);
     *used = u;
     return 0;

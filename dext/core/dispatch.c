@@ -57,7 +57,13 @@ struct vfa_core *vfa_core_create(const struct vfa_platform_ops *ops, void *ctx,
     if (c->info.msi_vectors > 32)
         c->info.msi_vectors = 32;
     c->info.location[sizeof(c->info.location) - 1] = 0;
+    /* The policy (and the MSI/MSI-X vector counts it vouches for), then
+     * the quirks' flags; the creator's quirk table is not kept. */
     cfg_policy_build(c);
+    if (c->quirk_flags & VFA_QUIRK_NO_FLR)
+        c->info.reset_methods &= ~(uint32_t)VFA_RESET_FLR;
+    c->cfg.quirks = NULL;
+    c->cfg.nquirks = 0;
     dma_reg_init(&c->dma, c->cfg.dma_max_mappings);
     c->st.size = sizeof(c->st);
     c->st.nselectors = VFA_SEL_COUNT;
@@ -97,11 +103,18 @@ uint32_t vfa_core_map_memory(struct vfa_core *c, uint64_t client, uint32_t type,
             return VFA_E_INVAL;
         if (!(f & VFA_BAR_MAPPABLE))
             return VFA_E_NOTSUP;
+        /* The mapping cannot be revoked until the session ends, so the
+         * device decodes memory from now on (config_access.c). */
+        uint32_t rc = cfg_prepare_map(c);
+        if (rc)
+            return rc;
     } else if (type != VFA_MEM_IRQ_PAGE) {
         return VFA_E_INVAL;
     }
     if (c->ops->map_memory(c->ctx, client, type, handle, size))
         return VFA_E_IO;
+    if (type < VFA_NUM_BARS)
+        c->bars_mapped |= (uint8_t)(1u << type);
     c->st.memory_maps++;
     return 0;
 }

@@ -10,9 +10,6 @@
  */
 #include "core_internal.h"
 
-#define PCI_COMMAND         0x04
-#define PCI_COMMAND_MASTER  0x0004u
-
 uint32_t session_open(struct vfa_core *c, uint64_t client, const uint64_t *in, uint64_t *out)
 {
     uint32_t rc;
@@ -34,7 +31,7 @@ uint32_t session_open(struct vfa_core *c, uint64_t client, const uint64_t *in, u
     }
     c->owner = client;
     c->notify_registered = false;
-    cfg_session_reset(c);
+    cfg_session_open(c);
     c->st.sessions_opened++;
     out[0] = VFA_ABI_MAJOR;
     out[1] = VFA_ABI_MINOR;
@@ -51,14 +48,20 @@ void session_cleanup(struct vfa_core *c)
     if (!core_gone(c)) {
         uint32_t cmd = 0;
 
-        if (!c->ops->config_read(c->ctx, PCI_COMMAND, 2, &cmd) && (cmd & PCI_COMMAND_MASTER))
-            c->ops->config_write(c->ctx, PCI_COMMAND, 2, cmd & ~PCI_COMMAND_MASTER & 0xffff);
+        if (!c->ops->config_read(c->ctx, VFA_PCI_COMMAND, 2, &cmd) &&
+            (cmd & VFA_PCI_COMMAND_MASTER))
+            c->ops->config_write(c->ctx, VFA_PCI_COMMAND, 2,
+                                 cmd & ~VFA_PCI_COMMAND_MASTER & 0xffff);
     }
     dma_unmap_all(c);
     if (!core_gone(c))
         dev_reset_any(c, VFA_RESET_FLR | VFA_RESET_HOT, &used);
     irq_session_fini(c);
     cfg_session_reset(c);
+    /* The reset above cleared memory space.  A client that CLOSEd with a
+     * BAR still mapped is told so in docs/config-policy.md: after CLOSE
+     * its mappings may no longer be touched. */
+    c->bars_mapped = 0;
     c->owner = 0;
     c->notify_registered = false;
     c->ops->session_end(c->ctx, owner);

@@ -23,7 +23,7 @@ static int f_get_info(void *ctx, struct vfa_platform_info *in)
     in->revision = 2;
     strcpy(in->location, "fake:test");
     in->bus = 3;
-    in->config_size = 4096;
+    in->config_size = f->config_size;
     in->bar_flags[0] = VFA_BAR_PRESENT | VFA_BAR_MEM64 | VFA_BAR_MAPPABLE;
     in->bar_size[0] = FAKE_BAR0_SIZE;
     in->bar_trapped_pages[0] = 0x2;
@@ -44,8 +44,10 @@ static int f_config_read(void *ctx, uint32_t off, unsigned width, uint32_t *val)
     uint32_t v = 0;
 
     f->platform_calls++;
-    if (off + width > sizeof(f->cfg))
-        abort();        /* the core promised to validate */
+    /* The core promised to validate, against the size it was told. */
+    if (off + width > sizeof(f->cfg) || off + width > f->config_size ||
+        (width != 1 && width != 2 && width != 4) || off % width)
+        abort();
     for (unsigned i = 0; i < width; i++)
         v |= (uint32_t)f->cfg[off + i] << (8 * i);
     *val = v;
@@ -57,7 +59,8 @@ static int f_config_write(void *ctx, uint32_t off, unsigned width, uint32_t val)
     struct fake *f = ctx;
 
     f->platform_calls++;
-    if (off + width > sizeof(f->cfg) || (width != 1 && width != 2 && width != 4) || off % width)
+    if (off + width > sizeof(f->cfg) || off + width > f->config_size ||
+        (width != 1 && width != 2 && width != 4) || off % width)
         abort();
     if (f->nwrites < sizeof(f->writes) / sizeof(f->writes[0]))
         f->writes[f->nwrites++] = (struct fake_write){ off, width, val };
@@ -90,6 +93,8 @@ static int f_mmio_read(void *ctx, unsigned bar, uint64_t off, unsigned width, ui
         abort();
     memcpy(&v, m + off, width);
     *val = v;
+    if (f->nmmio < sizeof(f->mmio) / sizeof(f->mmio[0]))
+        f->mmio[f->nmmio++] = (struct fake_mmio){ bar, off, width, false };
     return 0;
 }
 
@@ -103,6 +108,8 @@ static int f_mmio_write(void *ctx, unsigned bar, uint64_t off, unsigned width, u
     if (off + width > size)
         abort();
     memcpy(m + off, &val, width);
+    if (f->nmmio < sizeof(f->mmio) / sizeof(f->mmio[0]))
+        f->mmio[f->nmmio++] = (struct fake_mmio){ bar, off, width, true };
     return 0;
 }
 
@@ -253,6 +260,8 @@ static int f_session_begin(void *ctx, uint64_t client)
     if (f->begin_fails)
         return VFA_E_IO;
     f->begins++;
+    if (f->session_sets_mse)
+        f->cfg[0x04] |= 0x02;
     return 0;
 }
 
@@ -293,16 +302,64 @@ static void build_config(struct fake *f)
     put16(c + FAKE_PCIE_CAP + 0x08, 0x2810);  /* Device Control */
     put16(c + FAKE_PCIE_CAP + 0x10, 0x0040);  /* Link Control */
     put16(c + FAKE_PCIE_CAP + 0x28, 0x0000);  /* Device Control 2 */
-    put32(c + 0xa0, 0x11223344);              /* vendor-specific, writable */
+    c[FAKE_PCIE_CAP + 1] = FAKE_PM_CAP;
+    put32(c + FAKE_MSIX_CAP + 4, FAKE_MSIX_TABLE | 0);     /* BIR 0 */
+    put32(c + FAKE_MSIX_CAP + 8, FAKE_MSIX_PBA | 0);
+    c[FAKE_PM_CAP] = 0x01;
+    c[FAKE_PM_CAP + 1] = FAKE_VNDR_CAP;
+    put16(c + FAKE_PM_CAP + 2, 0x0203);       /* v3, D1 supported */
+    put16(c + FAKE_PM_CAP + 4, 0x0008);       /* D0, No_Soft_Reset */
+    c[FAKE_VNDR_CAP] = 0x09;
+    c[FAKE_VNDR_CAP + 1] = 0x00;
+    c[FAKE_VNDR_CAP + 2] = FAKE_VNDR_LEN;
+    put32(c + FAKE_VNDR_CAP + 4, 0x11223344);
+
+    /* Extended capabilities, each with something a guest must not set. */
+    fake_put_ext(f, FAKE_AER_CAP, 0x0001, 2, FAKE_ACS_CAP);
+    put32(c + FAKE_AER_CAP + 0x04, 0x00004000);    /* uncorrectable: completion timeout */
+    put32(c + FAKE_AER_CAP + 0x08, 0x00400000);    /* uncorrectable mask */
+    put32(c + FAKE_AER_CAP + 0x10, 0x00000001);    /* correctable: receiver error */
+    fake_put_ext(f, FAKE_ACS_CAP, 0x000d, 1, FAKE_LTR_CAP);
+    put16(c + FAKE_ACS_CAP + 4, 0x001f);           /* ACS capabilities */
+    fake_put_ext(f, FAKE_LTR_CAP, 0x0018, 1, FAKE_L1SS_CAP);
+    fake_put_ext(f, FAKE_L1SS_CAP, 0x001e, 1, FAKE_REBAR_CAP);
+    fake_put_ext(f, FAKE_REBAR_CAP, 0x0015, 1, FAKE_SRIOV_CAP);
+    put32(c + FAKE_REBAR_CAP + 4, 0x00000030);     /* BAR0 can be 64K..128K */
+    put32(c + FAKE_REBAR_CAP + 8, 0x00000020);     /* BAR0, 1 BAR, size 64K */
+    fake_put_ext(f, FAKE_SRIOV_CAP, 0x0010, 1, FAKE_VSEC_CAP);
+    put16(c + FAKE_SRIOV_CAP + 0x0e, 8);           /* TotalVFs */
+    fake_put_ext(f, FAKE_VSEC_CAP, 0x000b, 1, FAKE_DVSEC_CAP);
+    put32(c + FAKE_VSEC_CAP + 4, FAKE_VSEC_LEN << 20 | 1u << 16 | FAKE_VSEC_ID);
+    fake_put_ext(f, FAKE_DVSEC_CAP, 0x0023, 1, FAKE_UNK_CAP);
+    put32(c + FAKE_DVSEC_CAP + 4, 0x10u << 20 | 0x1b36);
+    put16(c + FAKE_DVSEC_CAP + 8, FAKE_DVSEC_ID);
+    fake_put_ext(f, FAKE_UNK_CAP, 0x7777, 1, 0);
     for (unsigned i = 0; i < FAKE_ROM_SIZE; i++)
         f->rom[i] = (uint8_t)(i * 7 + 1);
     f->rom[0] = 0x55;
     f->rom[1] = 0xaa;
 }
 
+void fake_put16(struct fake *f, uint32_t off, uint16_t v)
+{
+    put16(f->cfg + off, v);
+}
+
+void fake_put32(struct fake *f, uint32_t off, uint32_t v)
+{
+    put32(f->cfg + off, v);
+}
+
+void fake_put_ext(struct fake *f, uint32_t off, uint16_t id, uint8_t ver, uint32_t next)
+{
+    put32(f->cfg + off, (uint32_t)id | (uint32_t)(ver & 0xf) << 16 | (next & 0xffc) << 20);
+}
+
 void fake_init(struct fake *f, uint64_t budget, uint32_t max_maps)
 {
     memset(f, 0, sizeof(*f));
+    f->config_size = 4096;
+    f->session_sets_mse = true;
     build_config(f);
     f->reset_methods = VFA_RESET_FLR | VFA_RESET_HOT;
     f->ops = (struct vfa_platform_ops){
@@ -328,7 +385,12 @@ void fake_init(struct fake *f, uint64_t budget, uint32_t max_maps)
 
 struct vfa_core *fake_core(struct fake *f, uint64_t budget, uint32_t max_maps)
 {
-    struct vfa_core_config cfg = { .dma_budget_bytes = budget, .dma_max_mappings = max_maps };
+    struct vfa_core_config cfg = {
+        .dma_budget_bytes = budget,
+        .dma_max_mappings = max_maps,
+        .quirks = f->quirks,
+        .nquirks = f->nquirks,
+    };
     uint32_t err;
 
     return vfa_core_create(&f->ops, f, &cfg, &err);
@@ -338,6 +400,13 @@ void fake_fini(struct fake *f)
 {
     vfa_core_destroy(f->core);
     f->core = NULL;
+}
+
+struct vfa_core *fake_recreate(struct fake *f)
+{
+    fake_fini(f);
+    f->core = fake_core(f, 0, 0);
+    return f->core;
 }
 
 uint32_t fake_call(struct fake *f, uint64_t client, uint32_t sel, unsigned nin,
@@ -366,6 +435,17 @@ bool fake_wrote(const struct fake *f, uint32_t off, uint32_t len)
         const struct fake_write *w = &f->writes[i];
 
         if (w->off < off + len && off < w->off + w->width)
+            return true;
+    }
+    return false;
+}
+
+bool fake_mmio_hit(const struct fake *f, unsigned bar, uint64_t off, uint64_t len, bool write)
+{
+    for (unsigned i = 0; i < f->nmmio; i++) {
+        const struct fake_mmio *m = &f->mmio[i];
+
+        if (m->bar == bar && m->write == write && m->off < off + len && off < m->off + m->width)
             return true;
     }
     return false;

@@ -1,8 +1,10 @@
 /*
  * A fake platform for the dext core's unit tests and fuzzer: an in-memory
- * PCIe function (config space with MSI, MSI-X and PCIe capabilities, two
- * BARs, a ROM) and a fake DART, recording everything the core asks of it
- * so tests can prove what did and did not reach the "device".
+ * PCIe function (config space with MSI, MSI-X, PCIe, vendor-specific and
+ * PM capabilities and a chain of extended ones, two BARs with the MSI-X
+ * table and PBA in BAR0, a ROM) and a fake DART, recording everything the
+ * core asks of it so tests can prove what did and did not reach the
+ * "device".
  */
 #ifndef TEST_CORE_FAKE_H
 #define TEST_CORE_FAKE_H
@@ -12,10 +14,32 @@
 
 #include "../../dext/core/core.h"
 
-/* Layout of the fake function's config space. */
+/*
+ * Layout of the fake function's config space.  Standard list:
+ * 0x40 MSI -> 0x60 MSI-X -> 0x70 PCIe -> 0xc8 PM -> 0xb0 vendor -> end.
+ * Extended list: AER -> ACS -> LTR -> L1SS -> ReBAR -> SR-IOV -> VSEC ->
+ * DVSEC -> an unknown ID -> end.
+ */
 #define FAKE_MSI_CAP    0x40    /* 64-bit, per-vector masking: 24 bytes */
 #define FAKE_MSIX_CAP   0x60
 #define FAKE_PCIE_CAP   0x70
+#define FAKE_VNDR_CAP   0xb0    /* 16 bytes */
+#define FAKE_VNDR_LEN   16u
+#define FAKE_PM_CAP     0xc8    /* D1 supported, D2 not */
+#define FAKE_AER_CAP    0x100
+#define FAKE_ACS_CAP    0x148
+#define FAKE_LTR_CAP    0x150
+#define FAKE_L1SS_CAP   0x158
+#define FAKE_REBAR_CAP  0x168
+#define FAKE_SRIOV_CAP  0x180
+#define FAKE_VSEC_CAP   0x1c0   /* VSEC ID FAKE_VSEC_ID, 0x18 bytes */
+#define FAKE_VSEC_ID    0x1234u
+#define FAKE_VSEC_LEN   0x18u
+#define FAKE_DVSEC_CAP  0x1e0   /* DVSEC ID FAKE_DVSEC_ID, 0x10 bytes */
+#define FAKE_DVSEC_ID   0x0042u
+#define FAKE_UNK_CAP    0x200   /* extended ID 0x7777: nobody knows it */
+#define FAKE_MSIX_TABLE 0x6000u /* in BAR0, trapped page 1 */
+#define FAKE_MSIX_PBA   0x7000u
 #define FAKE_BAR0_SIZE  (64u * 1024)    /* 64-bit, mappable, page 1 trapped */
 #define FAKE_BAR2_SIZE  (16u * 1024)    /* 32-bit, prefetchable, not mappable */
 #define FAKE_ROM_SIZE   8192u
@@ -38,6 +62,15 @@ struct fake {
 
     struct fake_write writes[256];
     unsigned nwrites;
+
+    /* MMIO that reached the device. */
+    struct fake_mmio {
+        unsigned bar;
+        uint64_t off;
+        unsigned width;
+        bool write;
+    } mmio[256];
+    unsigned nmmio;
 
     /* reset */
     uint32_t reset_methods;     /* what get_info offers */
@@ -69,6 +102,11 @@ struct fake {
     bool info_fails;
     bool no_rom;
     bool no_msix;
+    bool session_sets_mse;      /* session_begin sets memory space, as the
+                                   macOS shell does (default on) */
+    uint32_t config_size;       /* get_info's (default 4096) */
+    const struct vfa_quirk *quirks;     /* passed to the core on creation */
+    unsigned nquirks;
     unsigned platform_calls;    /* any op at all (for "nothing reached") */
 };
 
@@ -76,6 +114,9 @@ struct fake {
 void fake_init(struct fake *f, uint64_t budget, uint32_t max_maps);
 struct vfa_core *fake_core(struct fake *f, uint64_t budget, uint32_t max_maps);
 void fake_fini(struct fake *f);
+/* Destroys the core and creates a new one over the fake's current config
+ * space (after a test reshaped it); NULL on failure. */
+struct vfa_core *fake_recreate(struct fake *f);
 
 /*
  * cmocka fixtures (test_core_fixture.c): a heap fake with a core (budget 0: defaults); when
@@ -96,5 +137,13 @@ uint32_t fake_call(struct fake *f, uint64_t client, uint32_t sel, unsigned nin,
 
 /* Was anything written to config bytes [off, off+len)? */
 bool fake_wrote(const struct fake *f, uint32_t off, uint32_t len);
+/* Did any MMIO (write, or read) reach BAR bar's [off, off+len)? */
+bool fake_mmio_hit(const struct fake *f, unsigned bar, uint64_t off, uint64_t len, bool write);
+
+/* Little-endian stores into the fake's config space. */
+void fake_put16(struct fake *f, uint32_t off, uint16_t v);
+void fake_put32(struct fake *f, uint32_t off, uint32_t v);
+/* An extended capability header. */
+void fake_put_ext(struct fake *f, uint32_t off, uint16_t id, uint8_t ver, uint32_t next);
 
 #endif
