@@ -36,15 +36,31 @@ def sim_stats(sim):
     return json.loads(out)
 
 
-def qemu_args(sim, mem_bytes, window="1G", dev_id="pt0", props="", bus=None):
-    """Guest RAM as a shared memfd (the simulator maps it) plus the device."""
-    dev = f"vfio-apple-pci,id={dev_id},host={sim.sock},dma-mode=window,window-size={window}"
+def parse_size(v):
+    """'1G', '512M' or a number of bytes, as QEMU's size properties take them."""
+    if isinstance(v, int):
+        return v
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    return int(v[:-1]) * units[v[-1].upper()] if v[-1].upper() in units else int(v)
+
+
+def device_opts(sim, window="1G", dev_id="pt0", props=None, bus=None):
+    """vfio-apple-pci's options as QMP device_add (and -device JSON) takes them."""
+    dev = {"driver": "vfio-apple-pci", "id": dev_id,
+           "socket": {"type": "unix", "path": sim.sock},
+           "dma-mode": "window", "window-size": parse_size(window)}
     if bus:
-        dev += f",bus={bus}"
-    if props:
-        dev += "," + props
+        dev["bus"] = bus
+    dev.update(props or {})
+    return dev
+
+
+def qemu_args(sim, mem_bytes, window="1G", dev_id="pt0", props=None, bus=None):
+    """Guest RAM as a shared memfd (the simulator maps it), the machine's
+    window address space (vfio-apple=on) and the device."""
     return ["-object", f"memory-backend-memfd,id=mem,size={mem_bytes},share=on",
-            "-machine", "memory-backend=mem", "-device", dev]
+            "-machine", "memory-backend=mem,vfio-apple=on",
+            "-device", json.dumps(device_opts(sim, window, dev_id, props, bus))]
 
 
 def check_dart_clean(run, stats, window_iova=None, window_size=None):

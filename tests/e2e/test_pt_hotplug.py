@@ -16,8 +16,7 @@ MEM = 768 * pt.MiB
 def body(run):
     sim = pt.start_sim(run)
     args = pt.qemu_args(sim, MEM, bus="rp0")
-    dev_opts = dict(kv.split("=", 1) for kv in args[-1].split(",")[1:])
-    dev_opts["window-size"] = pt.GiB        # QMP wants the number, not "1G"
+    dev_opts = pt.device_opts(sim, bus="rp0")
     errors = []
     seen = {}
 
@@ -36,7 +35,7 @@ def body(run):
                     break
                 time.sleep(0.2)
             seen["after-unplug"] = pt.sim_stats(sim)
-            run.qmp("device_add", driver="vfio-apple-pci", **dev_opts)
+            run.qmp("device_add", **dev_opts)
         except Exception as e:
             errors.append(f"device_add: {e}")
 

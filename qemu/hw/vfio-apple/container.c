@@ -33,7 +33,7 @@
 #include "hw/boards.h"
 #include "hw/vfio/vfio-device.h"
 
-#include "apple.h"
+#include "container.h"
 #include "trace.h"
 
 static const char *vfio_apple_dma_hint(int err)
@@ -126,98 +126,57 @@ static bool vfio_apple_window_layout(VFIOAppleContainer *container,
     return true;
 }
 
-/* The simulator cannot see QEMU's memory: share guest RAM with it. */
-static bool vfio_apple_register_ram(VFIOAppleContainer *container,
-                                    MemoryRegion *ram, Error **errp)
+/*
+ * Share the window's guest RAM with the dext.  What that takes differs by
+ * transport and lives behind it: the socket transport hands the simulator
+ * the memory's fd and names the window by a 16 KiB-aligned view of it;
+ * IOKit wraps QEMU's own range.  Only a shared, fd-backed RAM offers an fd.
+ */
+static bool vfio_apple_share_ram(VFIOAppleContainer *container,
+                                 MemoryRegion *ram, Error **errp)
 {
     VFIOApplePCIDevice *a = container->adev;
-    int fd = memory_region_get_fd(ram);
-    uint8_t *base, *view;
-    uint64_t fd_off, len;
+    int fd = qemu_ram_is_shared(ram->ram_block) ? memory_region_get_fd(ram)
+                                                : -1;
+    uint64_t fd_off = 0;
     int ret;
 
-    /*
-     * On macOS the dext wraps the caller's own memory
-     * (CreateMemoryDescriptorFromClient): nothing to share.
-     */
-    if (strcmp(vfa_client_transport(a->client), "unix-socket")) {
-        return true;
+    if (fd >= 0) {
+        fd_off = qemu_ram_get_fd_offset(ram->ram_block) +
+                 (container->gpa - ram->addr);
     }
-    if (fd < 0 || !qemu_ram_is_shared(ram->ram_block)) {
+    ret = vfa_share_memory(a->client, container->hva, container->size, fd,
+                           fd_off, &container->shm);
+    if (ret == -EBADF) {
         error_setg(errp, "guest RAM is not shared memory backed by a file "
-                   "descriptor, so vfio-apple-sim cannot reach it for the "
-                   "device's DMA");
+                   "descriptor, so the dext (%s) cannot reach it for the "
+                   "device's DMA", vfa_client_transport_name(a->client));
         error_append_hint(errp, "Back guest RAM with a shared memfd:\n"
                           "  -object memory-backend-memfd,id=mem,size=<RAM "
                           "size>,share=on -machine memory-backend=mem\n");
         return false;
     }
-
-    /*
-     * The simulator models 16 KiB host pages and wants registrations
-     * aligned to them, but QEMU only aligns RAM to the build host's page
-     * (4 KiB here).  Give the dext its own 16 KiB-aligned view of the same
-     * shared pages: the DMA window is named by addresses in this view.
-     * (On macOS host pages are 16 KiB and the dext uses QEMU's own view.)
-     */
-    fd_off = qemu_ram_get_fd_offset(ram->ram_block) +
-             (container->gpa - ram->addr);
-    if (!QEMU_IS_ALIGNED(fd_off, VFA_PAGE_SIZE)) {
-        error_setg(errp, "guest RAM's offset in its memory file (0x%" PRIx64
-                   ") is not a multiple of 16 KiB", fd_off);
-        return false;
-    }
-    len = container->size + VFA_PAGE_SIZE;
-    base = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (base == MAP_FAILED) {
-        error_setg_errno(errp, errno, "cannot reserve address space for the "
-                         "dext's view of guest RAM");
-        return false;
-    }
-    view = (void *)ROUND_UP((uintptr_t)base, VFA_PAGE_SIZE);
-    if (view > base) {
-        munmap(base, view - base);
-    }
-    munmap(view + container->size, base + len - (view + container->size));
-    if (mmap(view, container->size, PROT_READ | PROT_WRITE,
-             MAP_SHARED | MAP_FIXED, fd, fd_off) == MAP_FAILED) {
-        error_setg_errno(errp, errno, "cannot map guest RAM for the dext");
-        munmap(view, container->size);
-        return false;
-    }
-    container->view = view;
-
-    vfio_apple_count(a, VFIO_APPLE_CALL_REGISTER_MEMORY);
-    ret = vfa_register_memory(a->client, view, container->size, fd, fd_off,
-                              &container->mem_id);
     if (ret) {
         error_setg_errno(errp, -ret, "cannot share guest RAM with the dext: "
                          "%s", vfa_client_errmsg(a->client));
-        munmap(view, container->size);
-        container->view = NULL;
         return false;
     }
-    container->mem_registered = true;
     return true;
 }
 
-static void vfio_apple_unregister_ram(VFIOAppleContainer *container)
+static void vfio_apple_unshare_ram(VFIOAppleContainer *container)
 {
     VFIOApplePCIDevice *a = container->adev;
 
-    if (container->mem_registered) {
-        vfio_apple_count(a, VFIO_APPLE_CALL_REGISTER_MEMORY);
-        if (vfa_unregister_memory(a->client, container->mem_id) &&
-            !qatomic_read(&a->lost)) {
-            warn_report("vfio-apple: unregistering guest RAM: %s",
-                        vfa_client_errmsg(a->client));
-        }
-        container->mem_registered = false;
+    if (!container->shm) {
+        return;
     }
-    if (container->view) {
-        munmap(container->view, container->size);
-        container->view = NULL;
+    if (vfa_unshare_memory(a->client, container->shm) &&
+        vfio_apple_reachable(a)) {
+        warn_report("vfio-apple: releasing guest RAM: %s",
+                    vfa_client_errmsg(a->client));
     }
+    container->shm = NULL;
 }
 
 static void vfio_apple_window_unmap(VFIOAppleContainer *container)
@@ -227,9 +186,7 @@ static void vfio_apple_window_unmap(VFIOAppleContainer *container)
     if (!container->mapped) {
         return;
     }
-    vfio_apple_count(a, VFA_SEL_DMA_UNMAP);
-    if (vfa_dma_unmap(a->client, container->handle) &&
-        !qatomic_read(&a->lost)) {
+    if (vfio_apple_reachable(a) && vfa_dma_unmap(a->client, container->handle)) {
         warn_report("vfio-apple: unmapping the DMA window: %s",
                     vfa_client_errmsg(a->client));
     }
@@ -254,15 +211,12 @@ static bool vfio_apple_window_map(VFIOAppleContainer *container, Error **errp)
     int ret;
 
     if (!vfio_apple_window_layout(container, &ram, errp) ||
-        !vfio_apple_register_ram(container, ram, errp)) {
+        !vfio_apple_share_ram(container, ram, errp)) {
         return false;
     }
 
-    vfio_apple_count(a, VFA_SEL_DMA_MAP);
-    ret = vfa_dma_map(a->client,
-                      container->view ? container->view : container->hva,
-                      container->size,
-                      VFA_DMA_BIDIRECTIONAL, out);
+    ret = vfa_dma_map(a->client, vfa_shared_mem_dma_va(container->shm),
+                      container->size, VFA_DMA_BIDIRECTIONAL, out);
     if (ret) {
         const char *hint = vfio_apple_dma_hint(ret);
 
@@ -283,9 +237,13 @@ static bool vfio_apple_window_map(VFIOAppleContainer *container, Error **errp)
     container->mappings = 1;
     container->mapped_bytes = ROUND_UP(container->size, VFA_PAGE_SIZE);
 
-    /* Check the reply before the guest is told about it. */
+    /*
+     * Check the reply before the guest is told about it (the client did
+     * too; this is the point of use): nsegs indexes our arrays, the
+     * segments become the guest's dma-ranges.
+     */
     gpa = container->gpa;
-    for (i = 0; i < out->nsegs; i++) {
+    for (i = 0; i < out->nsegs && i < VFA_MAX_DMA_SEGMENTS; i++) {
         if (!out->segs[i].len || out->segs[i].len > container->size - total ||
             out->segs[i].iova + out->segs[i].len < out->segs[i].iova) {
             break;
@@ -316,14 +274,14 @@ static bool vfio_apple_window_map(VFIOAppleContainer *container, Error **errp)
 
 fail:
     vfio_apple_window_unmap(container);
-    vfio_apple_unregister_ram(container);
+    vfio_apple_unshare_ram(container);
     return false;
 }
 
 void vfio_apple_container_release(VFIOAppleContainer *container)
 {
     vfio_apple_window_unmap(container);
-    vfio_apple_unregister_ram(container);
+    vfio_apple_unshare_ram(container);
 }
 
 /*

@@ -16,12 +16,14 @@ void vfio_apple_pci_bus_init(PCIBus *bus)
 }
 
 void vfio_apple_machine_done(void *fdt, const char *pcie_node, bool user_dtb,
-                             bool acpi, Error **errp)
+                             bool acpi, hwaddr msi_base, uint64_t msi_size,
+                             Error **errp)
 {
 }
 
 VfioAppleInfoList *qmp_x_query_vfio_apple(Error **errp)
 {
+    error_setg(errp, "vfio-apple-pci is not built into this QEMU");
     return NULL;
 }
 

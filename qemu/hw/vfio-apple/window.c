@@ -12,30 +12,43 @@
  * therefore gets an address space that maps the window's IOVAs back to its
  * guest RAM.
  *
- * Why the address space is installed on every virt PCIe root bus, with or
- * without a vfio-apple-pci device: a device's bus-master address space is
- * fixed when the device is realized, and -device options are processed
- * after the bus exists (and in no order we control), so waiting for the
- * first vfio-apple-pci would leave the devices created before it with the
- * plain system address space.  Until a window exists the root is an alias
- * of all of system memory at offset 0, i.e. exactly what those devices had
- * before; the window only adds higher-priority aliases at its IOVAs (the
- * identity stays below them for MSI doorbells and peer-to-peer).  Once the
- * window is in the guest's device tree it stays, also while no
- * vfio-apple-pci device is plugged, because the guest keeps using it.
+ * Only machines that ask for it get that address space (-machine
+ * virt,vfio-apple=on): a device's bus-master address space is fixed when
+ * the device is realized, and devices on the bus (the machine's default
+ * NIC among them) may be realized before any vfio-apple-pci, so the
+ * machine must decide when it creates the bus.  A machine that does not ask
+ * is exactly what it was without vfio-apple.  Until a window exists the
+ * address space is an alias of all of system memory at offset 0; the
+ * window adds higher-priority aliases at its IOVAs (the identity stays
+ * below them for MSI doorbells and peer-to-peer).  Once the window is in
+ * the guest's device tree it stays, also while no vfio-apple-pci device is
+ * plugged, because the guest keeps using it.
+ *
+ * The DART may hand out IOVAs anywhere, also where the guest's address map
+ * has RAM or devices.  For the guest that is harmless: bus and CPU
+ * addresses are separate.  For emulated devices on the bus it is not
+ * quite: their MSIs are writes to the interrupt controller's doorbell, at
+ * its CPU address.  So the doorbell stays above the window in the bus's
+ * address space, and the guest RAM the window maps at the doorbell's IOVAs
+ * is reserved in the device tree (the guest never DMAs there).  Overlaps
+ * with RAM are harmless, with other MMIO they only rule out peer-to-peer
+ * DMA from emulated devices; all are reported by x-query-vfio-apple.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"
+#include <libfdt.h>
 #include "qapi/error.h"
+#include "qapi/clone-visitor.h"
+#include "qapi/qapi-visit-vfio-apple.h"
 #include "qemu/units.h"
 #include "system/address-spaces.h"
 #include "system/device_tree.h"
 #include "hw/pci/pci.h"
 #include "hw/pci/pci_bus.h"
 
-#include "apple.h"
+#include "container.h"
 #include "trace.h"
 
 typedef struct VFIOAppleWindow {
@@ -49,6 +62,12 @@ typedef struct VFIOAppleWindow {
     unsigned nsegs;
     VFIOAppleWindowSeg segs[VFA_MAX_DMA_SEGMENTS];
     MemoryRegion seg_mr[VFA_MAX_DMA_SEGMENTS];
+
+    /* the MSI doorbell, kept above the window when they overlap */
+    MemoryRegion doorbell;
+    bool doorbell_mapped;
+
+    VfioAppleWindowOverlapList *overlaps;
 
     bool machine_done;          /* the guest's device tree exists */
     bool published;             /* ... and describes the window */
@@ -90,9 +109,16 @@ bool vfio_apple_window_check_plug(PCIDevice *pdev, Error **errp)
 {
     VFIOAppleWindow *w = &vfio_apple_window;
 
-    if (!w->bus_ready || pci_device_iommu_address_space(pdev) != &w->as) {
-        error_setg(errp, "the PCI bus has no vfio-apple DMA window address "
-                   "space");
+    if (!w->bus_ready) {
+        error_setg(errp, "the machine gives its PCIe bus no vfio-apple DMA "
+                   "window address space");
+        error_append_hint(errp, "Start the virt machine with -machine "
+                          "virt,vfio-apple=on: emulated devices on the same "
+                          "bus must see the window's bus addresses too\n");
+        return false;
+    }
+    if (pci_device_iommu_address_space(pdev) != &w->as) {
+        error_setg(errp, "the PCI bus has another IOMMU's address space");
         error_append_hint(errp, "vfio-apple-pci needs the virt machine's PCIe "
                           "bus without a virtual IOMMU (no iommu=smmuv3, no "
                           "virtio-iommu): the host IOMMU chooses the device's "
@@ -158,8 +184,141 @@ bool vfio_apple_window_claim(const VFIOAppleWindowSeg *segs, unsigned nsegs,
     return true;
 }
 
+VfioAppleWindowOverlapList *vfio_apple_window_overlaps(void)
+{
+    return QAPI_CLONE(VfioAppleWindowOverlapList, vfio_apple_window.overlaps);
+}
+
+/* ------------------------------------------------------------ overlaps -- */
+
+typedef struct VFIOAppleOverlapScan {
+    const VFIOAppleWindowSeg *seg;
+    hwaddr msi_base;
+    uint64_t msi_size;
+    VfioAppleWindowOverlapList **tail;
+} VFIOAppleOverlapScan;
+
+/* One range of the guest's flat address map, against one segment. */
+static bool vfio_apple_overlap_range(Int128 start, Int128 len,
+                                     const MemoryRegion *mr,
+                                     hwaddr offset_in_region, void *opaque)
+{
+    VFIOAppleOverlapScan *sc = opaque;
+    uint64_t s = int128_get64(start), e = s + int128_get64(len);
+    uint64_t lo = MAX(s, sc->seg->iova);
+    uint64_t hi = MIN(e, sc->seg->iova + sc->seg->size);
+    VfioAppleWindowOverlap *o;
+
+    if (lo >= hi) {
+        return false;
+    }
+    o = g_new0(VfioAppleWindowOverlap, 1);
+    o->iova = lo;
+    o->size = hi - lo;
+    o->region = g_strdup(memory_region_name(mr));
+    if (sc->msi_size && lo < sc->msi_base + sc->msi_size &&
+        sc->msi_base < hi) {
+        o->kind = VFIO_APPLE_OVERLAP_KIND_MSI_DOORBELL;
+    } else if (memory_region_is_ram((MemoryRegion *)mr) &&
+               !memory_region_is_ram_device((MemoryRegion *)mr)) {
+        o->kind = VFIO_APPLE_OVERLAP_KIND_RAM;
+    } else {
+        o->kind = VFIO_APPLE_OVERLAP_KIND_MMIO;
+    }
+    trace_vfio_apple_window_overlap(o->iova, o->size, o->region,
+                                    VfioAppleOverlapKind_str(o->kind));
+    QAPI_LIST_APPEND(sc->tail, o);
+    return false;
+}
+
+/* Reserve the guest RAM the window maps at [iova, iova + size). */
+static bool vfio_apple_reserve(void *fdt, const VFIOAppleWindowSeg *seg,
+                               hwaddr iova, uint64_t size, hwaddr *gpa_out,
+                               Error **errp)
+{
+    /* Whole 64 KiB pieces: the largest page a guest kernel uses. */
+    hwaddr gpa = QEMU_ALIGN_DOWN(seg->gpa + (iova - seg->iova), 64 * KiB);
+    hwaddr end = QEMU_ALIGN_UP(seg->gpa + (iova - seg->iova) + size,
+                               64 * KiB);
+    g_autofree char *node = g_strdup_printf("/reserved-memory/"
+                                            "vfio-apple-msi@%" HWADDR_PRIx,
+                                            gpa);
+
+    if (fdt_path_offset(fdt, "/reserved-memory") < 0) {
+        qemu_fdt_add_subnode(fdt, "/reserved-memory");
+        qemu_fdt_setprop_cell(fdt, "/reserved-memory", "#address-cells", 2);
+        qemu_fdt_setprop_cell(fdt, "/reserved-memory", "#size-cells", 2);
+        qemu_fdt_setprop(fdt, "/reserved-memory", "ranges", NULL, 0);
+    }
+    qemu_fdt_add_subnode(fdt, node);
+    if (qemu_fdt_setprop_sized_cells(fdt, node, "reg", 2, gpa, 2,
+                                     end - gpa) < 0 ||
+        qemu_fdt_setprop(fdt, node, "no-map", NULL, 0) < 0) {
+        error_setg(errp, "vfio-apple-pci: cannot reserve guest RAM 0x%"
+                   HWADDR_PRIx "+0x%" HWADDR_PRIx " in the device tree", gpa,
+                   end - gpa);
+        return false;
+    }
+    *gpa_out = gpa;
+    return true;
+}
+
+/*
+ * What the window's IOVAs overlap in the guest's address map; keep the
+ * MSI doorbell reachable for emulated devices and reserve the RAM behind
+ * it.
+ */
+static bool vfio_apple_window_place(VFIOAppleWindow *w, void *fdt,
+                                    hwaddr msi_base, uint64_t msi_size,
+                                    Error **errp)
+{
+    FlatView *fv = address_space_to_flatview(&address_space_memory);
+    VfioAppleWindowOverlapList *l;
+    VFIOAppleOverlapScan sc = {
+        .msi_base = msi_base, .msi_size = msi_size, .tail = &w->overlaps,
+    };
+    unsigned i;
+
+    qapi_free_VfioAppleWindowOverlapList(w->overlaps);
+    w->overlaps = NULL;
+    for (i = 0; i < w->nsegs; i++) {
+        sc.seg = &w->segs[i];
+        flatview_for_each_range(fv, vfio_apple_overlap_range, &sc);
+    }
+    for (l = w->overlaps; l; l = l->next) {
+        VfioAppleWindowOverlap *o = l->value;
+
+        if (o->kind != VFIO_APPLE_OVERLAP_KIND_MSI_DOORBELL) {
+            continue;
+        }
+        for (i = 0; i < w->nsegs; i++) {
+            const VFIOAppleWindowSeg *s = &w->segs[i];
+
+            if (o->iova >= s->iova && o->iova - s->iova < s->size) {
+                o->has_reserved_gpa = vfio_apple_reserve(fdt, s, o->iova,
+                                                         o->size,
+                                                         &o->reserved_gpa,
+                                                         errp);
+                if (!o->has_reserved_gpa) {
+                    return false;
+                }
+            }
+        }
+        if (!w->doorbell_mapped) {
+            memory_region_init_alias(&w->doorbell, NULL,
+                                     "vfio-apple-dma-msi-doorbell",
+                                     get_system_memory(), msi_base, msi_size);
+            memory_region_add_subregion_overlap(&w->root, msi_base,
+                                                &w->doorbell, 2);
+            w->doorbell_mapped = true;
+        }
+    }
+    return true;
+}
+
 void vfio_apple_machine_done(void *fdt, const char *pcie_node, bool user_dtb,
-                             bool acpi, Error **errp)
+                             bool acpi, hwaddr msi_base, uint64_t msi_size,
+                             Error **errp)
 {
     ERRP_GUARD();
     VFIOAppleWindow *w = &vfio_apple_window;
@@ -187,6 +346,9 @@ void vfio_apple_machine_done(void *fdt, const char *pcie_node, bool user_dtb,
                           "IOVA 0x%" HWADDR_PRIx ", GPA 0x%" HWADDR_PRIx
                           ", SIZE 0x%" PRIx64 " (one entry per segment)\n",
                           w->segs[0].iova, w->segs[0].gpa, w->segs[0].size);
+        return;
+    }
+    if (!vfio_apple_window_place(w, fdt, msi_base, msi_size, errp)) {
         return;
     }
 

@@ -1,0 +1,331 @@
+/*
+ * vfio-apple-pci: config space, with a cache in front of the dext.
+ *
+ * One 4 KiB block read at realize.  Read-only bytes (identification,
+ * class, header type, subsystem, capability headers, the capability
+ * registers that describe the device, PCIe Device Control / Control 2
+ * whose writes the dext drops, the MSI/MSI-X capabilities the host owns)
+ * are answered from it.  Registers that change only when written (Command,
+ * cache line size, latency timer, interrupt line) are cached once read,
+ * until the next write or reset.  Everything else (Status, power
+ * management and link status, capability bodies) is read from the device
+ * every time.  Writes go to the dext, whose policy filters them, except
+ * guest writes to registers QEMU emulates and the dext drops anyway (BARs,
+ * ROM BAR, MSI/MSI-X) once the device is set up.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/range.h"
+#include "hw/pci/msix.h"
+#include "hw/pci/pci_device.h"
+#include "vfio-apple/pci-cfg.h"
+
+#include "pci.h"
+#include "trace.h"
+
+/* How a config byte is read (a->cfg_cached[]) */
+enum {
+    CFG_DEVICE = 0,             /* from the device, every time */
+    CFG_CACHED,                 /* read-only: from the realize block read */
+    CFG_STICKY,                 /* changes only when written: cached ... */
+    CFG_STICKY_VALID,           /* ... once read, until a write or a reset */
+};
+
+static void vfio_apple_cfg_set(VFIOApplePCIDevice *a, uint32_t off,
+                               uint32_t len, uint8_t how)
+{
+    /* Offsets come from the device's own capability pointers: bound. */
+    if (off < a->id.config_size && len <= a->id.config_size - off) {
+        memset(a->cfg_cached + off, how, len);
+    }
+}
+
+static void vfio_apple_cfg_cache(VFIOApplePCIDevice *a, uint32_t off,
+                                 uint32_t len)
+{
+    vfio_apple_cfg_set(a, off, len, CFG_CACHED);
+}
+
+void vfio_apple_cfg_invalidate(VFIOApplePCIDevice *a)
+{
+    uint32_t i;
+
+    a->cfg_fresh = false;
+    for (i = 0; i < a->id.config_size; i++) {
+        if (a->cfg_cached[i] == CFG_STICKY_VALID) {
+            a->cfg_cached[i] = CFG_STICKY;
+        }
+    }
+}
+
+/* The walker reads the block read at realize. */
+static uint32_t vfio_apple_cfg_block_read(void *opaque, uint32_t off,
+                                          unsigned width)
+{
+    VFIOApplePCIDevice *a = opaque;
+    uint32_t v = 0;
+
+    if (off >= a->id.config_size || width > a->id.config_size - off) {
+        return ~0u;
+    }
+    memcpy(&v, a->cfg + off, width);
+    return le32_to_cpu(v) & (width == 4 ? ~0u : (1u << (width * 8)) - 1);
+}
+
+static int vfio_apple_cfg_classify_cap(void *opaque, unsigned id, uint32_t pos)
+{
+    VFIOApplePCIDevice *a = opaque;
+    uint32_t flags = vfio_apple_cfg_block_read(a, pos + PCI_CAP_FLAGS, 2);
+
+    vfio_apple_cfg_cache(a, pos, 2);
+    switch (id) {
+    case PCI_CAP_ID_PM:
+        vfio_apple_cfg_cache(a, pos + PCI_PM_PMC, 2);
+        break;
+    case PCI_CAP_ID_EXP:
+        vfio_apple_cfg_cache(a, pos + PCI_EXP_FLAGS, 2);
+        vfio_apple_cfg_cache(a, pos + PCI_EXP_DEVCAP, 4);
+        vfio_apple_cfg_cache(a, pos + PCI_EXP_DEVCTL, 2);
+        vfio_apple_cfg_cache(a, pos + PCI_EXP_LNKCAP, 4);
+        vfio_apple_cfg_cache(a, pos + PCI_EXP_SLTCAP, 4);
+        if ((flags & PCI_EXP_FLAGS_VERS) > 1) {
+            vfio_apple_cfg_cache(a, pos + PCI_EXP_DEVCAP2, 4);
+            vfio_apple_cfg_cache(a, pos + PCI_EXP_DEVCTL2, 2);
+            vfio_apple_cfg_cache(a, pos + PCI_EXP_LNKCAP2, 4);
+            vfio_apple_cfg_cache(a, pos + PCI_EXP_SLTCAP2, 4);
+        }
+        break;
+    case PCI_CAP_ID_MSI:
+        vfio_apple_cfg_cache(a, pos, vfa_pci_msi_size(flags));
+        break;
+    case PCI_CAP_ID_MSIX:
+        vfio_apple_cfg_cache(a, pos, PCI_CAP_MSIX_SIZEOF);
+        break;
+    }
+    return 0;
+}
+
+static int vfio_apple_cfg_classify_ext_cap(void *opaque, unsigned id,
+                                           uint32_t pos)
+{
+    vfio_apple_cfg_cache(opaque, pos, 4);
+    return 0;
+}
+
+void vfio_apple_cfg_setup(VFIOApplePCIDevice *a)
+{
+    vfio_apple_cfg_cache(a, PCI_VENDOR_ID, 4);
+    vfio_apple_cfg_cache(a, PCI_CLASS_REVISION, 4);
+    vfio_apple_cfg_cache(a, PCI_HEADER_TYPE, 1);
+    vfio_apple_cfg_cache(a, PCI_BASE_ADDRESS_0, 24);   /* synthesised */
+    vfio_apple_cfg_cache(a, PCI_SUBSYSTEM_VENDOR_ID, 4);
+    vfio_apple_cfg_cache(a, PCI_CARDBUS_CIS, 4);
+    vfio_apple_cfg_cache(a, PCI_CAPABILITY_LIST, 8);    /* + reserved */
+    vfio_apple_cfg_cache(a, PCI_INTERRUPT_PIN, 3);
+    vfio_apple_cfg_set(a, PCI_COMMAND, 2, CFG_STICKY);
+    vfio_apple_cfg_set(a, PCI_CACHE_LINE_SIZE, 2, CFG_STICKY);
+    vfio_apple_cfg_set(a, PCI_INTERRUPT_LINE, 1, CFG_STICKY);
+
+    /* No INTx on the platform: never offer it to the guest. */
+    a->cfg[PCI_INTERRUPT_PIN] = 0;
+
+    vfa_pci_for_each_cap(vfio_apple_cfg_block_read, a,
+                         vfio_apple_cfg_classify_cap, a);
+    if (a->id.config_size > PCI_CONFIG_SPACE_SIZE) {
+        /* The first header is read-only even when it says "none". */
+        vfio_apple_cfg_cache(a, PCI_CONFIG_SPACE_SIZE, 4);
+        vfa_pci_for_each_ext_cap(vfio_apple_cfg_block_read, a,
+                                 a->id.config_size,
+                                 vfio_apple_cfg_classify_ext_cap, a);
+    }
+    a->cfg_fresh = true;
+}
+
+static bool vfio_apple_cfg_all_cached(VFIOApplePCIDevice *a, uint32_t off,
+                                      uint32_t size)
+{
+    uint32_t i;
+
+    for (i = 0; i < size; i++) {
+        if (a->cfg_cached[off + i] != CFG_CACHED &&
+            a->cfg_cached[off + i] != CFG_STICKY_VALID) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * Bytes QEMU emulates entirely and the dext's policy drops anyway: the BAR
+ * and ROM BAR registers and the MSI/MSI-X capabilities.  Once the device
+ * is set up, guest writes to them (BAR sizing, MSI-X enable) are not worth
+ * a dext call; the guest never sees the device's copy of them.
+ */
+static bool vfio_apple_cfg_write_is_moot(VFIOApplePCIDevice *a, uint32_t off,
+                                         uint32_t size)
+{
+    PCIDevice *pdev = PCI_DEVICE(a);
+    VFIOPCIDevice *vdev = &a->parent_obj;
+
+    if (!DEVICE(a)->realized) {
+        return false;           /* vfio-pci sizes the ROM BAR through us */
+    }
+    if (off >= PCI_BASE_ADDRESS_0 && off + size <= PCI_BASE_ADDRESS_0 + 24) {
+        return true;
+    }
+    if (off >= PCI_ROM_ADDRESS && off + size <= PCI_ROM_ADDRESS + 4) {
+        return true;
+    }
+    if ((pdev->cap_present & QEMU_PCI_CAP_MSIX) && pdev->msix_cap &&
+        off >= pdev->msix_cap &&
+        off + size <= pdev->msix_cap + MSIX_CAP_LENGTH) {
+        return true;
+    }
+    if ((pdev->cap_present & QEMU_PCI_CAP_MSI) && pdev->msi_cap &&
+        off >= pdev->msi_cap &&
+        off + size <= pdev->msi_cap + vdev->msi_cap_size) {
+        return true;
+    }
+    return false;
+}
+
+/* Gone or silent: all-ones, as config reads of an absent function. */
+static void vfio_apple_cfg_read_absent(VFIOApplePCIDevice *a, off_t off,
+                                       uint32_t size, void *data)
+{
+    PCIDevice *pdev = PCI_DEVICE(a);
+    uint32_t i;
+
+    memset(data, 0xff, size);
+    /*
+     * Except what the cache holds (the IDs keep the function recognisable
+     * while a stuck dext recovers), and, once the device is lost, its power
+     * state, which reads D0, so that resetting the remains (vfio-pci's
+     * pre-reset puts the function in D0 first) does not complain.
+     */
+    if (!qatomic_read(&a->lost)) {
+        for (i = 0; i < size; i++) {
+            if (a->cfg_cached[off + i] == CFG_CACHED ||
+                a->cfg_cached[off + i] == CFG_STICKY_VALID) {
+                ((uint8_t *)data)[i] = a->cfg[off + i];
+            }
+        }
+    } else if (pdev->pm_cap &&
+               ranges_overlap(off, size, pdev->pm_cap + PCI_PM_CTRL, 2)) {
+        memset(data, 0, size);
+    }
+}
+
+int vfio_apple_config_read(VFIOApplePCIDevice *a, off_t off, uint32_t size,
+                           void *data)
+{
+    uint8_t *out = data;
+    uint32_t i, val = 0;
+    bool cached = false;
+    int ret;
+
+    if (off < 0 || off >= a->id.config_size ||
+        size > a->id.config_size - off) {
+        return -EINVAL;
+    }
+
+    if (a->cfg_fresh || vfio_apple_cfg_all_cached(a, off, size)) {
+        memcpy(data, a->cfg + off, size);
+        a->cfg_cache_hits++;
+        cached = true;
+    } else if (!vfio_apple_reachable(a)) {
+        vfio_apple_cfg_read_absent(a, off, size, data);
+        return size;
+    } else if ((size == 1 || size == 2 || size == 4) && !(off & (size - 1))) {
+        ret = vfa_config_read(a->client, off, size, &val);
+        if (ret) {
+            vfio_apple_failed(a, ret);
+            vfio_apple_cfg_read_absent(a, off, size, data);
+            return size;
+        }
+        /* Only the bytes asked for, whatever the dext sent. */
+        if (size < 4) {
+            val &= (1u << (size * 8)) - 1;
+        }
+        val = cpu_to_le32(val);
+        memcpy(data, &val, size);
+    } else {
+        uint32_t start = off & ~3, len = ROUND_UP(off + size, 4) - start;
+        g_autofree uint8_t *buf = g_malloc(len);
+
+        ret = vfa_config_read_block(a->client, start, buf, len);
+        if (ret) {
+            vfio_apple_failed(a, ret);
+            vfio_apple_cfg_read_absent(a, off, size, data);
+            return size;
+        }
+        memcpy(data, buf + (off - start), size);
+    }
+
+    /* What we cache (and force, like the interrupt pin) wins. */
+    for (i = 0; i < size; i++) {
+        switch (a->cfg_cached[off + i]) {
+        case CFG_CACHED:
+        case CFG_STICKY_VALID:
+            out[i] = a->cfg[off + i];
+            break;
+        case CFG_STICKY:
+            a->cfg[off + i] = out[i];
+            a->cfg_cached[off + i] = CFG_STICKY_VALID;
+            break;
+        }
+    }
+    if (size <= 4) {
+        memcpy(&val, data, size);
+        trace_vfio_apple_config_read(vfio_apple_name(a), off, size,
+                                     le32_to_cpu(val), cached);
+    }
+    return size;
+}
+
+int vfio_apple_config_write(VFIOApplePCIDevice *a, off_t off, uint32_t size,
+                            void *data)
+{
+    uint32_t i, val = 0, fwd = 0;
+    int ret;
+
+    if (off < 0 || off >= a->id.config_size ||
+        size > a->id.config_size - off) {
+        return -EINVAL;
+    }
+    a->cfg_fresh = false;
+    for (i = 0; i < size; i++) {
+        if (a->cfg_cached[off + i] == CFG_STICKY_VALID) {
+            a->cfg_cached[off + i] = CFG_STICKY;
+        }
+    }
+    if (vfio_apple_cfg_write_is_moot(a, off, size)) {
+        a->cfg_writes_spared++;
+        return size;
+    }
+    if (!vfio_apple_reachable(a)) {
+        return size;            /* dropped, as by an absent function */
+    }
+
+    if ((size != 1 && size != 2 && size != 4) || (off & (size - 1))) {
+        /* Unusual shape: byte by byte. */
+        for (i = 0; i < size; i++) {
+            ret = vfio_apple_config_write(a, off + i, 1, (uint8_t *)data + i);
+            if (ret < 0) {
+                return ret;
+            }
+        }
+        return size;
+    }
+
+    memcpy(&val, data, size);
+    val = le32_to_cpu(val);
+    ret = vfa_config_write(a->client, off, size, val, &fwd);
+    trace_vfio_apple_config_write(vfio_apple_name(a), off, size, val, fwd);
+    if (ret) {
+        vfio_apple_failed(a, ret);
+    }
+    return size;
+}

@@ -1,0 +1,66 @@
+/*
+ * vfio-apple: the device's IOMMU container (container.c) and the DMA
+ * window as the guest sees it (window.c).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef HW_VFIO_APPLE_CONTAINER_H
+#define HW_VFIO_APPLE_CONTAINER_H
+
+#include "hw/vfio/vfio-container.h"
+#include "pci.h"
+
+#define TYPE_VFIO_IOMMU_APPLE TYPE_VFIO_IOMMU "-apple"
+OBJECT_DECLARE_SIMPLE_TYPE(VFIOAppleContainer, VFIO_IOMMU_APPLE)
+
+struct VFIOAppleContainer {
+    VFIOContainer parent_obj;
+
+    VFIOApplePCIDevice *adev;
+
+    /* guest RAM shared with the dext */
+    struct vfa_shared_mem *shm;
+
+    /* the DMA window */
+    hwaddr gpa;
+    uint64_t size;
+    void *hva;
+    bool mapped;
+    uint64_t handle;
+    uint32_t nsegs;
+    struct vfa_dma_segment segs[VFA_MAX_DMA_SEGMENTS];
+
+    /* budget accounting, as the dext counts it (whole 16 KiB pages) */
+    uint64_t mapped_bytes;
+    uint32_t mappings;
+};
+
+/* Unmap the window and release guest RAM: the device is going away. */
+void vfio_apple_container_release(VFIOAppleContainer *container);
+
+typedef struct VFIOAppleWindowSeg {
+    hwaddr gpa;
+    hwaddr iova;
+    uint64_t size;
+} VFIOAppleWindowSeg;
+
+/*
+ * Can a device be plugged now?  False on a machine without the window's
+ * address space (-machine virt,vfio-apple=on), once the guest's device
+ * tree was built without a window, and when the device's DMA address
+ * space is not the window's (another IOMMU on the bus).
+ */
+bool vfio_apple_window_check_plug(PCIDevice *pdev, Error **errp);
+
+/*
+ * A device mapped the window and got @segs.  The first one defines the
+ * window; every later one (another device, a re-plug) must have got the
+ * same IOVAs, since the guest's device tree cannot change.
+ */
+bool vfio_apple_window_claim(const VFIOAppleWindowSeg *segs, unsigned nsegs,
+                             Error **errp);
+
+/* What the window's IOVAs overlap in the guest's address map (QMP). */
+VfioAppleWindowOverlapList *vfio_apple_window_overlaps(void);
+
+#endif
