@@ -312,14 +312,15 @@ static uint32_t plan_byte(struct vfa_core *c, uint32_t a, struct wr_plan *p, uns
 
         if (rc || a != VFA_PCI_COMMAND)
             return rc;
-        c->mse_virt = mse;
         if (!mse && c->bars_mapped) {
             /* Mapped BARs must stay decoded: the guest's clear is kept
-             * in its view only. */
+             * in its view only (counted once per clear, not per write). */
             p->b[i] |= VFA_PCI_COMMAND_MEMORY;
             p->filtered = true;
-            c->st.config_decode_held++;
+            if (c->mse_virt)
+                c->st.config_decode_held++;
         }
+        c->mse_virt = mse;
         p->cmd_sent = true;
         return 0;
     }

@@ -43,8 +43,9 @@ unsigned quirks_for_each(struct vfa_core *c,
             n++;
         }
     }
-    /* The creator's table is bounded here: it is a pointer and a count
-     * from outside the core, and a runaway count must not walk memory. */
+    /* The creator's table is a pointer and a count from outside the
+     * core: the count is cut to VFA_MAX_QUIRKS, so a corrupted one cannot
+     * send the loop through unbounded memory. */
     uint32_t extra = c->cfg.nquirks;
     if (!c->cfg.quirks || extra > VFA_MAX_QUIRKS)
         extra = c->cfg.quirks ? VFA_MAX_QUIRKS : 0;

@@ -476,6 +476,11 @@ static void test_mse_virtual_while_mapped(void **state)
     assert_int_equal(rd(f, 0x04, 2) & 0x6, 0x0);
     assert_int_equal(rd(f, 0x04, 4) & 0x6, 0x0);      /* also through a dword */
     assert_int_equal(stats(f).config_decode_held, 1);
+    /* Another write with memory space still clear is not another clear. */
+    assert_int_equal(wr(f, 0x04, 2, 0x0400), 0x3);
+    assert_int_equal(stats(f).config_decode_held, 1);
+    assert_int_equal(dev16(f, 0x04), 0x0402);
+    assert_int_equal(wr(f, 0x04, 2, 0x0000), 0x3);
     /* The device still decodes, so the trapped page still works. */
     assert_int_equal(mmio_wr(f, 0x4000, 4, 0x12345678), 0);
     assert_int_equal(mmio_rd(f, 0x4000, 4, &v), 0);
@@ -771,9 +776,9 @@ static void test_quirk_match_and_no_flr(void **state)
     vfa_core_client_gone(f->core, A);
     assert_int_equal(f->flr_count, 0);
     assert_int_equal(f->hot_count, 2);
-    /* A creator's runaway count is bounded (the array is one entry long,
-     * so this would read garbage if it were trusted: ASan in the fuzzer
-     * build, a crash here). */
+    /* A count beyond VFA_MAX_QUIRKS is cut to it: the array holds exactly
+     * that many entries, none of which matches, so reading one more would
+     * read past it. */
     q.vendor_id = 0x8086;
     struct vfa_quirk many[VFA_MAX_QUIRKS] = { [0] = q };
     f->quirks = many;
