@@ -29,6 +29,14 @@ main() {
 	dir=${VFIO_APPLE_QEMU_BUILD:-$CACHE/qemu/$id}
 	hash=$(overlay_hash)
 	local bin="$dir/build/qemu-system-aarch64"
+	# One build at a time per build directory (tests and people may start
+	# several at once); the second waits, then finds the first one's work.
+	mkdir -p "$dir"
+	exec 9>"$dir/lock"
+	if ! flock -n 9; then
+		step "another QEMU build is running in $dir; waiting for it"
+		flock 9
+	fi
 	if [ -x "$bin" ] && [ "$(cat "$dir/stamp" 2>/dev/null)" = "$hash" ]; then
 		ok "QEMU up to date ($id, overlay $hash)"
 		echo "$bin"
