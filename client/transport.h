@@ -16,6 +16,8 @@
  * taken for the answer to a later request.  On IOKit, where
  * IOConnectCallMethod cannot time out, the transport runs calls on a
  * worker thread and gives up waiting for it in the same way.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef VFIO_APPLE_CLIENT_TRANSPORT_H
 #define VFIO_APPLE_CLIENT_TRANSPORT_H

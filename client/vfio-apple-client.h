@@ -26,6 +26,8 @@
  * to the thread that made the failed call until that client's next call.
  * The IRQ page and BAR mappings are plain memory: use them from any thread
  * without calls.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef VFIO_APPLE_CLIENT_H
 #define VFIO_APPLE_CLIENT_H
@@ -35,9 +37,6 @@
 
 #include "vfio-apple/dext-abi.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
 
 struct vfa_client;
 
@@ -245,8 +244,5 @@ static inline uint64_t vfa_irq_take_events(struct vfa_irq_page *p)
     return __atomic_exchange_n(&p->events, 0, __ATOMIC_SEQ_CST);
 }
 
-#ifdef __cplusplus
-}
-#endif
 
 #endif

@@ -56,8 +56,12 @@ source_id() {
 	fi
 }
 
+# The files copied into the QEMU tree: everything under qemu/ but the
+# patches, the series and its messages, and this directory's README.
 overlay_files() {
-	(cd "$OVERLAY" && find . \( -type f -o -type l \) ! -path './patches/*' ! -name README.md | LC_ALL=C sort)
+	(cd "$OVERLAY" && find . \( -type f -o -type l \) ! -path './patches/*' \
+		! -path './messages/*' ! -path ./series ! -path ./README.md |
+		sed 's|^\./||' | LC_ALL=C sort)
 }
 
 patch_files() {

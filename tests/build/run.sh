@@ -55,15 +55,30 @@ fi
 grep -q "QEMU up to date" "$tmp/build3.err" && res 0 broken-patch-leaves-build-intact ||
 	res 1 broken-patch-leaves-build-intact "$(tr '\n' ' ' <"$tmp/build3.err")"
 
-# 5. The export is a format-patch series whose first patch is the
-#    EventNotifier change.
-if "$top/scripts/qemu-export-patches.sh" "$tmp/series" >/dev/null 2>"$tmp/export.err"; then
+# 5. The export is a format-patch series for qemu-devel: the EventNotifier
+#    change first, every patch signed off by whoever exports it (here a test
+#    identity), QEMU's checkpatch clean (the export fails otherwise), and
+#    nothing of ours that is not QEMU's (series, messages, READMEs).
+export_id_name="Vfio Apple Tester" export_id_mail="tester@vfio-apple.invalid"
+if GIT_AUTHOR_NAME="$export_id_name" GIT_AUTHOR_EMAIL="$export_id_mail" \
+	"$top/scripts/qemu-export-patches.sh" "$tmp/series" >"$tmp/export.out" 2>"$tmp/export.err"; then
+	res 0 export-series-checkpatch-clean
 	firstp=$(ls "$tmp/series" | grep -v cover-letter | head -1)
 	if grep -q '^Subject: \[PATCH 1/[0-9]*\] vfio/pci: use the write side of EventNotifier' "$tmp/series/$firstp"; then
 		res 0 export-series-first-patch-is-eventnotifier
 	else
 		res 1 export-series-first-patch-is-eventnotifier "first patch: $firstp: $(grep -m1 '^Subject' "$tmp/series/$firstp")"
 	fi
+	unsigned=$(for p in "$tmp/series"/0*.patch; do
+		case $p in *cover-letter*) continue ;; esac
+		grep -q "^Signed-off-by: $export_id_name <$export_id_mail>\$" "$p" &&
+			grep -q "^From: $export_id_name <$export_id_mail>\$" "$p" || basename "$p"
+	done)
+	[ -z "$unsigned" ] && res 0 export-series-signed-off-by-submitter ||
+		res 1 export-series-signed-off-by-submitter "not the submitter's: $unsigned"
+	stray=$(grep -h '^+++ b/' "$tmp/series"/0*.patch | grep -E 'b/(series|messages/|README\.md|patches/|overlay-commit)' || true)
+	[ -z "$stray" ] && res 0 export-series-no-stray-files ||
+		res 1 export-series-no-stray-files "$stray"
 else
-	res 1 export-series "$(tail -3 "$tmp/export.err" | tr '\n' ' ')"
+	res 1 export-series "$(grep -E 'error|ERROR' "$tmp/export.err" | head -5 | tr '\n' ' ')"
 fi

@@ -186,7 +186,8 @@ static void vfio_apple_window_unmap(VFIOAppleContainer *container)
     if (!container->mapped) {
         return;
     }
-    if (vfio_apple_reachable(a) && vfa_dma_unmap(a->client, container->handle)) {
+    if (vfio_apple_reachable(a) &&
+        vfa_dma_unmap(a->client, container->handle)) {
         warn_report("vfio-apple: unmapping the DMA window: %s",
                     vfa_client_errmsg(a->client));
     }

@@ -454,8 +454,12 @@ static void vfio_apple_pci_realize(PCIDevice *pdev, Error **errp)
     if (!vfio_apple_window_check_plug(pdev, errp)) {
         goto error;
     }
-    a->lost_bh = qemu_bh_new(vfio_apple_lost_bh, a);
-    a->resync_bh = qemu_bh_new(vfio_apple_resync_bh, a);
+    a->lost_bh = aio_bh_new_guarded(qemu_get_aio_context(),
+                                    vfio_apple_lost_bh, a,
+                                    &dev->mem_reentrancy_guard);
+    a->resync_bh = aio_bh_new_guarded(qemu_get_aio_context(),
+                                      vfio_apple_resync_bh, a,
+                                      &dev->mem_reentrancy_guard);
     a->irq_fds = g_new(int, VFA_MAX_VECTORS);
     memset(a->irq_fds, -1, VFA_MAX_VECTORS * sizeof(int));
     a->irq_enabled = bitmap_new(VFA_MAX_VECTORS);
