@@ -37,6 +37,8 @@
  * transport carries it as is.  Clients turn it into a negative host errno
  * with vfa_err_to_errno() (the numbers are the Linux errno values, but
  * macOS errno differs for some, so always convert).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later OR MIT
  */
 #ifndef VFIO_APPLE_DEXT_ABI_H
 #define VFIO_APPLE_DEXT_ABI_H
@@ -57,8 +59,10 @@
 /* Largest vector count of either kind (MSI-X allows 2048). */
 #define VFA_MAX_VECTORS         2048u
 
-/* Defaults of the DMA budget (DESIGN.md section 3, "reported": keep them
- * configurable; the dext reports the values in force in vfa_identity). */
+/*
+ * Defaults of the DMA budget (DESIGN.md section 3, "reported": keep them
+ * configurable; the dext reports the values in force in vfa_identity).
+ */
 #define VFA_DEFAULT_DMA_BUDGET_BYTES    (1536ull << 20)
 #define VFA_DEFAULT_DMA_MAX_MAPPINGS    65536u
 
@@ -79,7 +83,7 @@ enum vfa_err {
     VFA_E_RANGE     = 34,   /* offset/length outside the resource */
     VFA_E_NOSYS     = 38,   /* unknown selector */
     VFA_E_PROTO     = 71,   /* ABI major mismatch or bad argument counts */
-    VFA_E_NOTSUP    = 95,   /* not supported by device/platform (e.g. reset kind) */
+    VFA_E_NOTSUP    = 95,   /* not supported (e.g. that reset kind) */
     VFA_E_ALREADY   = 114,  /* this client already holds the session */
 };
 
@@ -206,8 +210,12 @@ enum vfa_selector {
 
 enum vfa_method_flags {
     VFA_MF_SESSION  = 1u << 0,  /* caller must hold the session */
-    VFA_MF_DEVICE   = 1u << 1,  /* fails with VFA_E_NODEV once the device is gone */
+    VFA_MF_DEVICE   = 1u << 1,  /* VFA_E_NODEV once the device is gone */
 };
+#define VFA_MF_SD       (VFA_MF_SESSION | VFA_MF_DEVICE)
+#define VFA_ID_SIZE     sizeof(struct vfa_identity)
+#define VFA_MAP_SIZE    sizeof(struct vfa_dma_map_out)
+#define VFA_STATS_SIZE  sizeof(struct vfa_stats)
 
 /*
  * The method table as data, for the dext's validation and the client's
@@ -217,24 +225,26 @@ enum vfa_method_flags {
  * Struct out max 0xffff means "length given by a scalar input" (<= 4096).
  */
 #define VFA_METHODS(X) \
-    X(GET_VERSION,       VFA_SEL_GET_VERSION,       0, 0, 3, 0, 0, 0) \
-    X(GET_IDENTITY,      VFA_SEL_GET_IDENTITY,      0, 0, 0, 0, sizeof(struct vfa_identity), 0) \
-    X(OPEN,              VFA_SEL_OPEN,              2, 2, 2, 0, 0, VFA_MF_DEVICE) \
-    X(CLOSE,             VFA_SEL_CLOSE,             0, 0, 0, 0, 0, VFA_MF_SESSION) \
-    X(CONFIG_READ,       VFA_SEL_CONFIG_READ,       2, 2, 1, 0, 0, VFA_MF_SESSION | VFA_MF_DEVICE) \
-    X(CONFIG_READ_BLOCK, VFA_SEL_CONFIG_READ_BLOCK, 2, 2, 0, 0, 0xffff, VFA_MF_SESSION | VFA_MF_DEVICE) \
-    X(CONFIG_WRITE,      VFA_SEL_CONFIG_WRITE,      3, 3, 1, 0, 0, VFA_MF_SESSION | VFA_MF_DEVICE) \
-    X(BAR_INFO,          VFA_SEL_BAR_INFO,          1, 1, 4, 0, 0, VFA_MF_SESSION | VFA_MF_DEVICE) \
-    X(MMIO_READ,         VFA_SEL_MMIO_READ,         3, 3, 1, 0, 0, VFA_MF_SESSION | VFA_MF_DEVICE) \
-    X(MMIO_WRITE,        VFA_SEL_MMIO_WRITE,        4, 4, 0, 0, 0, VFA_MF_SESSION | VFA_MF_DEVICE) \
-    X(IRQ_SETUP,         VFA_SEL_IRQ_SETUP,         2, 2, 1, 0, 0, VFA_MF_SESSION | VFA_MF_DEVICE) \
-    X(IRQ_ENABLE,        VFA_SEL_IRQ_ENABLE,        3, 3, 0, 0, 0, VFA_MF_SESSION | VFA_MF_DEVICE) \
-    X(RESET,             VFA_SEL_RESET,             1, 1, 1, 0, 0, VFA_MF_SESSION | VFA_MF_DEVICE) \
-    X(DMA_MAP,           VFA_SEL_DMA_MAP,           3, 3, 0, 0, sizeof(struct vfa_dma_map_out), VFA_MF_SESSION | VFA_MF_DEVICE) \
-    X(DMA_UNMAP,         VFA_SEL_DMA_UNMAP,         1, 1, 0, 0, 0, VFA_MF_SESSION) \
-    X(ROM_READ,          VFA_SEL_ROM_READ,          2, 2, 0, 0, 0xffff, VFA_MF_SESSION | VFA_MF_DEVICE) \
-    X(GET_STATS,         VFA_SEL_GET_STATS,         0, 0, 0, 0, sizeof(struct vfa_stats), 0) \
-    X(NOTIFY_REGISTER,   VFA_SEL_NOTIFY_REGISTER,   0, 0, 0, 0, 0, VFA_MF_SESSION)
+    X(GET_VERSION, VFA_SEL_GET_VERSION, 0, 0, 3, 0, 0, 0) \
+    X(GET_IDENTITY, VFA_SEL_GET_IDENTITY, 0, 0, 0, 0, VFA_ID_SIZE, 0) \
+    X(OPEN, VFA_SEL_OPEN, 2, 2, 2, 0, 0, VFA_MF_DEVICE) \
+    X(CLOSE, VFA_SEL_CLOSE, 0, 0, 0, 0, 0, VFA_MF_SESSION) \
+    X(CONFIG_READ, VFA_SEL_CONFIG_READ, 2, 2, 1, 0, 0, VFA_MF_SD) \
+    X(CONFIG_READ_BLOCK, VFA_SEL_CONFIG_READ_BLOCK, 2, 2, 0, 0, 0xffff, \
+      VFA_MF_SD) \
+    X(CONFIG_WRITE, VFA_SEL_CONFIG_WRITE, 3, 3, 1, 0, 0, VFA_MF_SD) \
+    X(BAR_INFO, VFA_SEL_BAR_INFO, 1, 1, 4, 0, 0, VFA_MF_SD) \
+    X(MMIO_READ, VFA_SEL_MMIO_READ, 3, 3, 1, 0, 0, VFA_MF_SD) \
+    X(MMIO_WRITE, VFA_SEL_MMIO_WRITE, 4, 4, 0, 0, 0, VFA_MF_SD) \
+    X(IRQ_SETUP, VFA_SEL_IRQ_SETUP, 2, 2, 1, 0, 0, VFA_MF_SD) \
+    X(IRQ_ENABLE, VFA_SEL_IRQ_ENABLE, 3, 3, 0, 0, 0, VFA_MF_SD) \
+    X(RESET, VFA_SEL_RESET, 1, 1, 1, 0, 0, VFA_MF_SD) \
+    X(DMA_MAP, VFA_SEL_DMA_MAP, 3, 3, 0, 0, VFA_MAP_SIZE, VFA_MF_SD) \
+    X(DMA_UNMAP, VFA_SEL_DMA_UNMAP, 1, 1, 0, 0, 0, VFA_MF_SESSION) \
+    X(ROM_READ, VFA_SEL_ROM_READ, 2, 2, 0, 0, 0xffff, VFA_MF_SD) \
+    X(GET_STATS, VFA_SEL_GET_STATS, 0, 0, 0, 0, VFA_STATS_SIZE, 0) \
+    X(NOTIFY_REGISTER, VFA_SEL_NOTIFY_REGISTER, 0, 0, 0, 0, 0, \
+      VFA_MF_SESSION)
 
 #define VFA_STRUCT_OUT_VARIABLE 0xffffu
 
@@ -253,7 +263,7 @@ static inline const char *vfa_method_name(uint32_t sel)
 
 enum vfa_bar_flags {
     VFA_BAR_PRESENT      = 1u << 0,
-    VFA_BAR_MEM64        = 1u << 1,   /* occupies this and the next BAR register */
+    VFA_BAR_MEM64        = 1u << 1,   /* takes this and the next register */
     VFA_BAR_PREFETCHABLE = 1u << 2,   /* write-combine allowed when mapped */
     VFA_BAR_MAPPABLE     = 1u << 3,   /* VFA_MEM_BAR(n) can be mapped */
     VFA_BAR_TRAPPED      = 1u << 4,   /* some pages need MMIO_READ/WRITE */
@@ -275,9 +285,11 @@ struct vfa_identity {
     uint8_t  revision;
     uint8_t  header_type;
     uint16_t flags;             /* enum vfa_id_flags */
-    /* Host location.  Apple Silicon reuses bus numbers across root ports,
+    /*
+     * Host location.  Apple Silicon reuses bus numbers across root ports,
      * so the BDF is only unique together with `location`, the root port's
-     * registry name on macOS ("sim:<model>" in the simulator). */
+     * registry name on macOS ("sim:<model>" in the simulator).
+     */
     uint32_t domain;
     uint8_t  bus, dev, fn, _pad0;
     char     location[64];      /* NUL-terminated */
@@ -322,8 +334,8 @@ enum vfa_irq_type {
 
 /* Bits of vfa_irq_page.events: things other than interrupts. */
 enum vfa_event {
-    VFA_EVENT_DEVICE_GONE = 1u << 0,    /* device unplugged/lost: every
-                                           device method now fails NODEV */
+    /* device unplugged or lost: every device method now fails NODEV */
+    VFA_EVENT_DEVICE_GONE = 1u << 0,
 };
 
 #define VFA_IRQ_PAGE_MAGIC      0x49414656u     /* "VFAI" */
@@ -339,7 +351,8 @@ enum vfa_event {
  *       the client has not consumed the previous one yet, or the vector is
  *       disabled and the interrupt stays latched until it is enabled).
  *   client on a notification (and whenever it enables vectors):
- *       for each word w: bits = fetch_and(pending[w], ~enabled[w]) & enabled[w];
+ *       for each word w:
+ *           bits = fetch_and(pending[w], ~enabled[w]) & enabled[w];
  *       deliver each bit; then look at events (fetch_and(events, 0)).
  *   The client must only clear pending bits of enabled vectors, so that
  *   latched interrupts of disabled vectors survive.  `enabled` is written
@@ -448,15 +461,18 @@ struct vfa_stats {
     uint64_t device_gone;
 
     /* Taken from reserved (the size is unchanged; older dexts left 0). */
-    uint64_t mmio_dropped;          /* MMIO kept from the device: MSI-X
-                                       table (reads answer 0) and PBA
-                                       writes, any access while it does
-                                       not decode memory */
-    uint64_t config_writes_dropped_ext; /* writes with a byte dropped at
-                                       0x100 or above */
-    uint64_t config_decode_held;    /* guest memory-space clears and moves
-                                       out of D0 kept virtual because a BAR
-                                       is mapped */
+    /*
+     * MMIO kept from the device: MSI-X table (reads answer 0) and PBA
+     * writes, any access while it does not decode memory.
+     */
+    uint64_t mmio_dropped;
+    /* Config writes with a byte dropped at 0x100 or above. */
+    uint64_t config_writes_dropped_ext;
+    /*
+     * Guest memory-space clears and moves out of D0 kept virtual because
+     * a BAR is mapped.
+     */
+    uint64_t config_decode_held;
     uint64_t reserved[13];
 };
 
@@ -465,7 +481,8 @@ _Static_assert(sizeof(struct vfa_identity) == 272, "vfa_identity layout");
 _Static_assert(sizeof(struct vfa_dma_map_out) == 16 + 16 * VFA_MAX_DMA_SEGMENTS,
                "vfa_dma_map_out layout");
 _Static_assert(sizeof(struct vfa_stats) <= VFA_MAX_STRUCT, "vfa_stats too big");
-_Static_assert(sizeof(struct vfa_irq_page) <= VFA_IRQ_PAGE_SIZE, "IRQ page too big");
+_Static_assert(sizeof(struct vfa_irq_page) <= VFA_IRQ_PAGE_SIZE,
+               "IRQ page too big");
 _Static_assert(VFA_SEL_COUNT <= VFA_STATS_MAX_SELECTORS, "stats selector room");
 
 #endif

@@ -13,12 +13,30 @@
  * state visible: a vanished client is a hang-up, not silence).  One request
  * message, one reply message, strictly alternating per connection.  File
  * descriptors travel as SCM_RIGHTS ancillary data, at most one per message.
- * The server accepts only peers with its own uid, or root (SO_PEERCRED).
+ * The server accepts only peers with its own uid, or root (SO_PEERCRED),
+ * at most 16 connections per peer process, 64 in all; when all 64 are
+ * taken a new connection closes the one idle the longest (never the
+ * session owner's), so idle connections cannot lock a client out.
+ *
+ * Shared memory (wire version 1 since the start; these rules tightened it
+ * without changing a layout):
+ *   - fds the server hands out (MAP_MEMORY) are memfds sealed with
+ *     F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL: they cannot be resized.
+ *     They belong to the session: the IRQ page is new for every session,
+ *     and the BARs move to new memory when a session ends, so a mapping
+ *     kept past CLOSE reaches only orphaned memory, never the device.
+ *     Map them again after every OPEN.
+ *   - memory a client registers (REGISTER_MEM) must carry F_SEAL_SHRINK
+ *     (F_GET_SEALS), or it is refused with VFA_E_INVAL: memory that could
+ *     shrink under the device would fault the simulator.  QEMU's
+ *     memory-backend-memfd seals by default (seal=on).
  *
  * A malformed request (short, bad magic, bad lengths, unexpected fd) gets a
  * reply with status VFA_E_PROTO if the header could be read, and the
  * connection is closed if not; the server never trusts a length it was
  * sent beyond the bytes it actually received.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later OR MIT
  */
 #ifndef VFIO_APPLE_SIM_WIRE_H
 #define VFIO_APPLE_SIM_WIRE_H
@@ -39,15 +57,20 @@ enum vfa_sim_msg_type {
     /* Client memory for DMA: fd attached; arg[0] client VA, arg[1] length,
      * arg[2] offset in the fd.  VA, length and offset multiples of
      * VFA_PAGE_SIZE (host pages are 16 KiB on the platform we model).
-     * Reply scalar[0]: a registration id.  Overlapping an existing
-     * registration is VFA_E_INVAL. */
+     * Reply scalar[0]: a registration id.  Needs the session (VFA_E_PERM
+     * otherwise: registering costs the server address space); ends with
+     * it.  Overlapping an existing registration, or an fd not sealed
+     * against shrinking (see above), is VFA_E_INVAL; more than 256
+     * registrations or more bytes than the server's --max-registered
+     * (default 64 GiB) per session is VFA_E_NOSPC. */
     VFA_SIM_MSG_REGISTER_MEM    = 2,
     /* arg[0] registration id.  Fails VFA_E_BUSY while a DMA mapping still
      * uses it (unmapping memory under a live DART mapping is the bug the
      * real platform punishes with a panic). */
     VFA_SIM_MSG_UNREGISTER_MEM  = 3,
-    /* arg[0] enum vfa_memory_type.  Reply: fd attached, scalar[0] size,
-     * scalar[1] flags (VFA_BAR_* for a BAR). */
+    /* arg[0] enum vfa_memory_type.  Reply: fd attached (a sealed memfd,
+     * valid for this session only), scalar[0] size, scalar[1] flags
+     * (VFA_BAR_* for a BAR). */
     VFA_SIM_MSG_MAP_MEMORY      = 4,
     /* No args; reply struct: JSON text (not NUL-terminated). No session. */
     VFA_SIM_MSG_STATS_JSON      = 5,
@@ -97,14 +120,17 @@ struct vfa_sim_reply {
 #define VFA_SIM_MAX_REPLY       (sizeof(struct vfa_sim_reply) + VFA_SIM_STATS_MAX)
 
 _Static_assert(sizeof(struct vfa_sim_hdr) == 16, "sim hdr layout");
-_Static_assert(sizeof(struct vfa_sim_call) == 16 + 16 + 8 * VFA_MAX_SCALARS, "sim call layout");
-_Static_assert(sizeof(struct vfa_sim_reply) == 16 + 16 + 8 * VFA_MAX_SCALARS, "sim reply layout");
+_Static_assert(sizeof(struct vfa_sim_call) == 16 + 16 + 8 * VFA_MAX_SCALARS,
+               "sim call layout");
+_Static_assert(sizeof(struct vfa_sim_reply) == 16 + 16 + 8 * VFA_MAX_SCALARS,
+               "sim reply layout");
 
 /*
  * Send one message with at most one fd (fd < 0: none) as SCM_RIGHTS, the
  * only way either side frames a message.  Returns sendmsg()'s result.
  */
-static inline ssize_t vfa_sim_send(int sock, const void *buf, size_t len, int fd, int flags)
+static inline ssize_t vfa_sim_send(int sock, const void *buf, size_t len,
+                                   int fd, int flags)
 {
     struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
     union {
@@ -134,8 +160,9 @@ static inline ssize_t vfa_sim_send(int sock, const void *buf, size_t len, int fd
  * *truncated is set when the message or its fds did not fit.  Returns
  * recvmsg()'s result (fds are taken with MSG_CMSG_CLOEXEC).
  */
-static inline ssize_t vfa_sim_recv(int sock, void *buf, size_t len, int flags, int *fd,
-                                   unsigned *nfds, int *truncated)
+static inline ssize_t vfa_sim_recv(int sock, void *buf, size_t len,
+                                   int flags, int *fd, unsigned *nfds,
+                                   int *truncated)
 {
     struct iovec iov = { .iov_base = buf, .iov_len = len };
     union {
@@ -143,25 +170,32 @@ static inline ssize_t vfa_sim_recv(int sock, void *buf, size_t len, int flags, i
         char b[CMSG_SPACE(4 * sizeof(int))];
     } cm;
     struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-                         .msg_control = cm.b, .msg_controllen = sizeof(cm.b) };
+                         .msg_control = cm.b,
+                         .msg_controllen = sizeof(cm.b) };
     ssize_t n = recvmsg(sock, &mh, flags | MSG_CMSG_CLOEXEC);
+    struct cmsghdr *c;
 
     *fd = -1;
     *nfds = 0;
     *truncated = 0;
-    if (n < 0)
+    if (n < 0) {
         return n;
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+    }
+    for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+        size_t i, nf = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
             continue;
-        for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+        }
+        for (i = 0; i < nf; i++) {
             int f;
 
             memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-            if ((*nfds)++ == 0)
+            if ((*nfds)++ == 0) {
                 *fd = f;
-            else
+            } else {
                 close(f);
+            }
         }
     }
     *truncated = !!(mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC));
