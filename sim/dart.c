@@ -24,12 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/*
- * IOVAs start at 32 GiB: well above the guest RAM of the VMs we test
- * (QEMU virt puts RAM at 1 GiB), so a guest-physical address leaked to the
- * device lands outside every mapping and faults.
- */
-#define DART_IOVA_BASE   0x800000000ull
 #define PAGE_SHIFT       14
 #define PAGE_MASK        ((uint64_t)DART_PAGE_SIZE - 1)
 
@@ -233,8 +227,20 @@ struct dart *dart_create(const struct dart_config *cfg)
         free(d);
         return NULL;
     }
-    d->free[0].start = DART_IOVA_BASE >> PAGE_SHIFT;
-    d->free[0].pages = dart_space_pages(&d->cfg);
+    if (!d->cfg.iova_base_set)
+        d->cfg.iova_base = DART_DEFAULT_IOVA_BASE;
+    /* Page numbers, so the end of the space is checked without overflow;
+     * page 0 is never handed out (see dart.h). */
+    uint64_t first = d->cfg.iova_base >> PAGE_SHIFT, pages = dart_space_pages(&d->cfg);
+    if (!first)
+        first = 1;
+    if ((d->cfg.iova_base & PAGE_MASK) || pages > (UINT64_MAX >> PAGE_SHIFT) - first) {
+        free(d->free);
+        free(d);
+        return NULL;
+    }
+    d->free[0].start = first;
+    d->free[0].pages = pages;
     d->nfree = 1;
     d->next_id = 1;
     pthread_rwlock_init(&d->lock, NULL);

@@ -28,11 +28,30 @@
 #define DART_DEFAULT_MAX_MAPS   65536u
 #define DART_FAULT_LOG_SIZE     64u
 
+/*
+ * Default bottom of the IOVA space: 32 GiB, well above the guest RAM of the
+ * VMs we test (QEMU virt puts RAM at 1 GiB), so a guest-physical address
+ * leaked to the device lands outside every mapping and faults.
+ */
+#define DART_DEFAULT_IOVA_BASE  0x800000000ull
+
 struct dart_config {
     uint64_t budget_bytes;      /* 0: DART_DEFAULT_BUDGET */
     uint32_t max_mappings;      /* 0: DART_DEFAULT_MAX_MAPS */
     uint32_t fragment;          /* >1: split each map into up to this many segments */
     uint32_t fail_every_nth_map;/* fault injection; 0: off */
+    /*
+     * Bottom of the IOVA space, a multiple of DART_PAGE_SIZE; used only if
+     * iova_base_set (0 is a legitimate base), else DART_DEFAULT_IOVA_BASE.
+     * Any base is allowed, including ones where IOVAs overlap the guest's
+     * RAM or MMIO addresses (the real DART picks addresses without knowing
+     * the guest's map).  IOVA page 0 is never handed out, whatever the
+     * base: like the IOVA allocators of other IOMMUs (Linux's iommu-dma
+     * starts at page 1), since device and driver code alike take address
+     * 0 for "none", so a mapping there would hide bugs.
+     */
+    uint64_t iova_base;
+    int      iova_base_set;
 };
 
 struct dart_segment {
@@ -62,6 +81,10 @@ struct dart_stats {
 
 struct dart;
 
+/*
+ * NULL if out of memory or if the configuration cannot work: an IOVA base
+ * that is not page aligned, or an IOVA space that would run past 2^64.
+ */
 struct dart *dart_create(const struct dart_config *cfg);
 void dart_destroy(struct dart *d);
 

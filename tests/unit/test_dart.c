@@ -380,29 +380,6 @@ static void test_first_fit_reuses_holes(void **state)
     free(mem);
 }
 
-struct conc {
-    struct dart *d;
-    uint64_t iova;
-    volatile int stop;
-    uint64_t ok, faults;
-};
-
-static void *reader(void *arg)
-{
-    struct conc *c = arg;
-    uint8_t buf[256];
-    while (!__atomic_load_n(&c->stop, __ATOMIC_ACQUIRE)) {
-        uint64_t iova = __atomic_load_n(&c->iova, __ATOMIC_ACQUIRE);
-        int r = (c->ok & 1) ? dart_read(c->d, iova, buf, sizeof(buf))
-                            : dart_write(c->d, iova, buf, sizeof(buf));
-        if (r == 0)
-            c->ok++;
-        else
-            c->faults++;
-    }
-    return NULL;
-}
-
 /* The accessed-range gauges bound every successful transfer, and only those. */
 static void test_accessed_range(void **state)
 {
@@ -429,39 +406,231 @@ static void test_accessed_range(void **state)
     free(mem);
 }
 
+/*
+ * Concurrency: map/unmap on one thread while two others transfer, in
+ * lockstep rounds so nothing depends on timing.  In round r the accessors
+ * use two mappings: `live` (mapped before the round, unmapped only after
+ * it), whose every access must succeed, and `stale`, which the mapper
+ * unmaps during the round, so each access to it races the unmap and may
+ * succeed or fault (both are counted).  After the round, with the unmap
+ * returned, the stale IOVA must fault for anyone.
+ */
+#define CONC_THREADS    2
+#define CONC_ROUNDS     5000
+#define CONC_ACCESSES   8
+
+struct conc {
+    struct dart *d;
+    pthread_barrier_t *start, *done;
+    uint64_t live, stale;           /* set by the mapper before `start` */
+    int stop;
+    uint64_t ok, faults, live_faults, other;
+};
+
+static void *accessor(void *arg)
+{
+    struct conc *c = arg;
+    uint8_t buf[256] = { 0 };
+
+    for (;;) {
+        pthread_barrier_wait(c->start);     /* also orders the fields above */
+        if (c->stop)
+            return NULL;
+        for (int k = 0; k < CONC_ACCESSES; k++) {
+            int r = (k & 1) ? dart_read(c->d, c->stale, buf, sizeof(buf))
+                            : dart_write(c->d, c->stale, buf, sizeof(buf));
+            if (!r)
+                c->ok++;
+            else if (r == -EFAULT)
+                c->faults++;
+            else
+                c->other++;
+            r = (k & 1) ? dart_write(c->d, c->live, buf, sizeof(buf))
+                        : dart_read(c->d, c->live, buf, sizeof(buf));
+            if (!r)
+                c->ok++;
+            else
+                c->live_faults++;
+        }
+        pthread_barrier_wait(c->done);
+    }
+}
+
 static void test_concurrent_smoke(void **state)
 {
     struct dart *d = dart_create(NULL);
     uint8_t *mem = host_alloc(16 * PG);
-    struct conc c[2] = { { .d = d }, { .d = d } };
+    pthread_barrier_t start, done;
+    struct conc c[CONC_THREADS];
+    pthread_t t[CONC_THREADS];
     struct dart_segment s[DART_MAX_SEGMENTS];
+    uint64_t id, old_iova, after_faults = 0;
     unsigned n;
-    uint64_t id;
-    map_ok(d, mem, 16 * PG, s, &n, &id);
-    c[0].iova = c[1].iova = s[0].iova;
-    pthread_t t[2];
-    for (int i = 0; i < 2; i++)
-        assert_int_equal(pthread_create(&t[i], NULL, reader, &c[i]), 0);
-    for (int i = 0; i < 20000; i++) {
+    uint8_t b;
+
+    assert_int_equal(pthread_barrier_init(&start, NULL, CONC_THREADS + 1), 0);
+    assert_int_equal(pthread_barrier_init(&done, NULL, CONC_THREADS + 1), 0);
+    map_ok(d, mem, 2 * PG, s, &n, &id);
+    old_iova = s[0].iova;
+    for (int i = 0; i < CONC_THREADS; i++) {
+        c[i] = (struct conc){ .d = d, .start = &start, .done = &done };
+        assert_int_equal(pthread_create(&t[i], NULL, accessor, &c[i]), 0);
+    }
+    for (int r = 0; r < CONC_ROUNDS; r++) {
         uint64_t nid;
-        map_ok(d, mem + (i % 8) * PG, 2 * PG, s, &n, &nid);
-        for (int k = 0; k < 2; k++)
-            __atomic_store_n(&c[k].iova, s[0].iova, __ATOMIC_RELEASE);
-        assert_int_equal(dart_unmap(d, id), 0);
+
+        map_ok(d, mem + (r % 8) * PG, 2 * PG, s, &n, &nid);
+        for (int i = 0; i < CONC_THREADS; i++) {
+            c[i].live = s[0].iova + 16;
+            c[i].stale = old_iova + 16;
+        }
+        pthread_barrier_wait(&start);
+        assert_int_equal(dart_unmap(d, id), 0);     /* races the stale accesses */
+        pthread_barrier_wait(&done);
+        assert_int_equal(dart_read(d, old_iova, &b, 1), -EFAULT);
+        after_faults++;
         id = nid;
+        old_iova = s[0].iova;
     }
-    for (int i = 0; i < 2; i++) {
-        __atomic_store_n(&c[i].stop, 1, __ATOMIC_RELEASE);
+    for (int i = 0; i < CONC_THREADS; i++)
+        c[i].stop = 1;
+    pthread_barrier_wait(&start);
+    for (int i = 0; i < CONC_THREADS; i++)
         pthread_join(t[i], NULL);
-    }
+
     struct dart_stats st;
+    uint64_t ok = 0, faults = 0;
     dart_get_stats(d, &st);
-    assert_true(c[0].ok + c[1].ok > 0);
-    assert_int_equal(st.faults, c[0].faults + c[1].faults);
-    assert_int_equal(st.dma_reads + st.dma_writes, c[0].ok + c[1].ok);
+    for (int i = 0; i < CONC_THREADS; i++) {
+        /* Every access to a live mapping worked; every access was one or the other. */
+        assert_int_equal(c[i].live_faults, 0);
+        assert_int_equal(c[i].other, 0);
+        assert_true(c[i].ok >= (uint64_t)CONC_ROUNDS * CONC_ACCESSES);
+        assert_int_equal(c[i].ok + c[i].faults, (uint64_t)CONC_ROUNDS * CONC_ACCESSES * 2);
+        ok += c[i].ok;
+        faults += c[i].faults;
+    }
+    /* The model's counters agree with what the accessors saw, exactly. */
+    assert_int_equal(st.faults, faults + after_faults);
+    assert_int_equal(st.dma_reads + st.dma_writes, ok);
+    assert_int_equal(st.maps, CONC_ROUNDS + 1);
+    assert_int_equal(st.unmaps, CONC_ROUNDS);
     assert_int_equal(st.live_mappings, 1);
+    pthread_barrier_destroy(&start);
+    pthread_barrier_destroy(&done);
     dart_destroy(d);
     free(mem);
+}
+
+/* ------------------------------------------------------- IOVA base -- */
+
+/* The page of the first IOVA a fresh DART hands out. */
+static uint64_t first_iova(const struct dart_config *cfg)
+{
+    struct dart *d = dart_create(cfg);
+    struct dart_segment s[DART_MAX_SEGMENTS];
+    uint8_t x[16];
+    unsigned n;
+    uint64_t id;
+
+    assert_non_null(d);
+    map_ok(d, x, 1, s, &n, &id);
+    dart_destroy(d);
+    return s[0].iova & ~(uint64_t)(PG - 1);
+}
+
+static void test_iova_base_default(void **state)
+{
+    assert_int_equal(first_iova(NULL), DART_DEFAULT_IOVA_BASE);
+    assert_int_equal(DART_DEFAULT_IOVA_BASE, 32ull << 30);
+    /* Setting other options keeps the default base. */
+    struct dart_config c = { .fragment = 4, .budget_bytes = 64 * PG };
+    assert_int_equal(first_iova(&c), DART_DEFAULT_IOVA_BASE);
+}
+
+/*
+ * Bases where IOVAs overlap what the guest sees at the same numbers:
+ * its RAM (QEMU virt: 1 GiB up), the GIC (0x08000000), PCIe MMIO
+ * (0x10000000).  The model hands them out like any other and keeps every
+ * mapping inside [base, base + space).
+ */
+static void test_iova_base_overlapping_guest_addresses(void **state)
+{
+    static const uint64_t bases[] = { 0x40000000ull, 0x08000000ull, 0x10000000ull, PG };
+    uint8_t *mem = host_alloc(8 * PG);
+
+    for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]); i++) {
+        struct dart_config c = { .iova_base = bases[i], .iova_base_set = 1, .fragment = 3,
+                                 .budget_bytes = 64 * PG, .max_mappings = 16 };
+        struct dart *d = dart_create(&c);
+        struct dart_segment s[DART_MAX_SEGMENTS];
+        unsigned n;
+        uint64_t id, v = 0x1122334455667788ull, r = 0;
+        /* The space: 2 * budget + (fragment + 1) per mapping + 64 pages. */
+        uint64_t end = bases[i] + (2 * 64 + 16 * 4 + 64) * (uint64_t)PG;
+
+        assert_non_null(d);
+        map_ok(d, mem + 100, 6 * PG, s, &n, &id);
+        assert_int_equal(n, 3);
+        assert_int_equal(s[0].iova, bases[i] + 100);
+        for (unsigned k = 0; k < n; k++) {
+            assert_true(s[k].iova >= bases[i]);
+            assert_true(s[k].iova + s[k].len <= end);
+        }
+        /* Transfers work there, and below the base nothing is mapped. */
+        assert_int_equal(dart_write(d, s[1].iova + 8, &v, 8), 0);
+        assert_int_equal(dart_read(d, s[1].iova + 8, &r, 8), 0);
+        assert_int_equal(r, v);
+        assert_int_equal(dart_read(d, bases[i] - 8, &r, 8), -EFAULT);
+        /* Exhausting the budget never leaves the space. */
+        uint64_t more;
+        while (dart_map(d, mem, 3 * PG, s, DART_MAX_SEGMENTS, &n, &more) == 0)
+            for (unsigned k = 0; k < n; k++)
+                assert_true(s[k].iova >= bases[i] && s[k].iova + s[k].len <= end);
+        dart_destroy(d);
+    }
+    free(mem);
+}
+
+/* Base 0: IOVA page 0 is never handed out (see dart.h for why). */
+static void test_iova_base_zero_skips_page_zero(void **state)
+{
+    struct dart_config c = { .iova_base = 0, .iova_base_set = 1, .max_mappings = 64 };
+    struct dart *d = dart_create(&c);
+    uint8_t *mem = host_alloc(4 * PG);
+    struct dart_segment s[DART_MAX_SEGMENTS];
+    uint64_t ids[64];
+    unsigned n;
+    uint8_t b;
+
+    assert_int_equal(first_iova(&c), PG);
+    assert_non_null(d);
+    /* Map, free the first one, map again: first fit reuses space from the
+     * bottom, and the bottom is page 1. */
+    for (int i = 0; i < 64; i++) {
+        map_ok(d, mem + 5, 1, s, &n, &ids[i]);
+        assert_true(s[0].iova >= PG);
+    }
+    assert_int_equal(dart_unmap(d, ids[0]), 0);
+    map_ok(d, mem + 5, 1, s, &n, &ids[0]);
+    assert_int_equal(s[0].iova, PG + 5);
+    assert_int_equal(dart_read(d, 0, &b, 1), -EFAULT);
+    assert_int_equal(dart_read(d, PG - 1, &b, 1), -EFAULT);
+    assert_int_equal(dart_read(d, PG + 5, &b, 1), 0);
+    dart_destroy(d);
+    free(mem);
+}
+
+static void test_iova_base_invalid(void **state)
+{
+    struct dart_config c = { .iova_base_set = 1 };
+
+    c.iova_base = 0x1000;                       /* not a DART page */
+    assert_null(dart_create(&c));
+    c.iova_base = UINT64_MAX & ~(uint64_t)(PG - 1);   /* space would pass 2^64 */
+    assert_null(dart_create(&c));
+    c.iova_base = 1ull << 63;                   /* high but fits */
+    assert_int_equal(first_iova(&c), 1ull << 63);
 }
 
 int main(void)
@@ -481,6 +650,10 @@ int main(void)
         cmocka_unit_test(test_first_fit_reuses_holes),
         cmocka_unit_test(test_accessed_range),
         cmocka_unit_test(test_concurrent_smoke),
+        cmocka_unit_test(test_iova_base_default),
+        cmocka_unit_test(test_iova_base_overlapping_guest_addresses),
+        cmocka_unit_test(test_iova_base_zero_skips_page_zero),
+        cmocka_unit_test(test_iova_base_invalid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
