@@ -11,10 +11,14 @@
 #ifndef VFIO_APPLE_SIM_DEVICE_H
 #define VFIO_APPLE_SIM_DEVICE_H
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #define SIM_PCI_NUM_BARS    6
 #define SIM_CONFIG_SIZE     4096u
@@ -40,7 +44,8 @@ enum sim_bar_flags {
  * A BAR.  Memory BARs only (Apple Silicon has no I/O space).  The BAR is
  * backed by a memfd of `size` bytes that the client may map, except the
  * 16 KiB pages whose bit is set in trapped_pages: those must be accessed
- * through mmio_read/mmio_write (e.g. the MSI-X table and PBA).
+ * through mmio_read/mmio_write (e.g. the MSI-X table and PBA).  The memfd
+ * comes from sim_shared_mem_create() (sealed against resizing).
  */
 struct sim_bar {
     uint32_t flags;
@@ -67,6 +72,18 @@ struct sim_device_ops {
     /* Function-level reset: back to power-on state, queues gone, no DMA. */
     void (*reset)(struct sim_device *dev);
 
+    /*
+     * Moves every mappable BAR onto fresh shared memory (a new memfd and
+     * mapping in bars[]) whose contents are what a reset leaves there, and
+     * releases the old backing.  The simulator calls it when a session
+     * ends, after the session's reset: a client that kept its mapping then
+     * reaches only orphaned memory, never the next owner's device.  The
+     * switch happens under the model's own lock, so its threads never see
+     * half of it.  0, or -errno with the old backing still in place.
+     * Optional (a model without it keeps its BARs: not revocable).
+     */
+    int  (*renew_bars)(struct sim_device *dev);
+
     /* Starts/stops the model's own threads (e.g. doorbell polling). */
     int  (*start)(struct sim_device *dev);
     void (*stop)(struct sim_device *dev);
@@ -84,6 +101,37 @@ struct sim_device {
     const void *rom;            /* expansion ROM image, or NULL */
     size_t rom_size;
 };
+
+/*
+ * Shared memory the simulator hands to clients (BAR backing, the IRQ page):
+ * a memfd of `size` bytes, mapped read/write at *map, and sealed so that
+ * nobody holding the fd can ever change its size.  F_SEAL_SHRINK matters
+ * most: a client that shrank it would turn our next access into a SIGBUS
+ * that kills the simulator; F_SEAL_GROW and F_SEAL_SEAL fix the size for
+ * good (no seal can be removed).  Writes stay allowed: that is the point
+ * of the mapping.  Returns the fd (close-on-exec), or -errno.
+ */
+static inline int sim_shared_mem_create(const char *name, size_t size, void **map)
+{
+    int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    int e;
+
+    if (fd < 0)
+        return -errno;
+    if (ftruncate(fd, (off_t)size) ||
+        fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)) {
+        e = -errno;
+        close(fd);
+        return e;
+    }
+    *map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (*map == MAP_FAILED) {
+        e = -errno;
+        close(fd);
+        return e;
+    }
+    return fd;
+}
 
 /*
  * Models.  `args` is the model's option string from the command line

@@ -65,6 +65,13 @@ void nvme_regs_init(struct nvme *n)
     restore_ro(n);
 }
 
+/* Every doorbell back to 0, the value a controller reset gives them. */
+static void doorbells_reset(struct nvme *n)
+{
+    if (n->regs)
+        memset((void *)(n->regs + NVME_REG_DBS), 0, 8u * (NVME_MAX_IO_QUEUES + 1));
+}
+
 /* Controller reset (CC.EN 1->0, or part of FLR): queues and held AERs go. */
 void nvme_ctrl_reset_locked(struct nvme *n)
 {
@@ -76,8 +83,7 @@ void nvme_ctrl_reset_locked(struct nvme *n)
     n->csts = 0;
     nvme_features_reset(n);
     /* Doorbells of queues that no longer exist read as 0 again. */
-    if (n->regs)
-        memset((void *)(n->regs + NVME_REG_DBS), 0, 8u * (NVME_MAX_IO_QUEUES + 1));
+    doorbells_reset(n);
 }
 
 static void ctrl_enable(struct nvme *n, uint32_t cc)
@@ -96,6 +102,13 @@ static void ctrl_enable(struct nvme *n, uint32_t cc)
         return;
     }
     n->page_shift = 12 + NVME_CC_MPS(cc);
+    /*
+     * The doorbells are shared memory, so a value the host wrote while the
+     * controller was disabled is still sitting there.  A real controller
+     * holds its doorbells in reset while CC.EN=0 and ignores such writes:
+     * the admin queues start empty (head = tail = 0), whatever was written.
+     */
+    doorbells_reset(n);
     n->sq[0] = (struct nvme_sq){ .valid = true, .base = asq, .size = sqs, .cqid = 0 };
     n->cq[0] = (struct nvme_cq){ .valid = true, .ien = true, .phase = true, .base = acq,
                                  .size = cqs, .iv = 0, .nsqs = 1 };

@@ -20,6 +20,7 @@
 
 #define DEFAULT_SIZE    (64ull << 20)
 #define MAX_VECTORS     256u            /* table must end before the PBA at 0x5000 */
+#define BAR0_NAME       "vfio-apple-sim-nvme-bar0"
 
 static void nvme_msix_reset(struct nvme *n)
 {
@@ -39,6 +40,38 @@ static void nvme_reset(struct sim_device *dev)
     nvme_msix_reset(n);
     n->st.flrs++;
     pthread_mutex_unlock(&n->lock);
+}
+
+/*
+ * BAR0 onto fresh shared memory (see renew_bars in device.h).  Nothing in
+ * BAR0's shared page survives a controller reset (it is registers and
+ * doorbells), so the new page starts as a reset leaves it rather than as a
+ * copy: whatever the previous owner wrote through its old mapping after
+ * the session's FLR stays behind in the orphaned page, and so does any
+ * controller state it caused, which is reset again here.
+ */
+static int nvme_renew_bars(struct sim_device *dev)
+{
+    struct nvme *n = (struct nvme *)dev;
+    struct sim_bar *b = &n->dev.bars[0];
+    void *mem, *old_mem;
+    int fd = sim_shared_mem_create(BAR0_NAME, NVME_BAR0_SIZE, &mem), old_fd;
+
+    if (fd < 0)
+        return fd;
+    pthread_mutex_lock(&n->lock);
+    old_mem = b->mem;
+    old_fd = b->memfd;
+    b->mem = mem;
+    b->memfd = fd;
+    n->regs = mem;
+    nvme_ctrl_reset_locked(n);
+    nvme_regs_init(n);
+    n->st.bar_renewals++;
+    pthread_mutex_unlock(&n->lock);
+    munmap(old_mem, NVME_BAR0_SIZE);
+    close(old_fd);
+    return 0;
 }
 
 static int nvme_start(struct sim_device *dev)
@@ -84,7 +117,7 @@ static void nvme_stats_json(struct sim_device *dev, FILE *out)
             "\"interrupts\":%llu,\"errors\":%llu,\"dma_faults\":%llu,\"invalid_doorbells\":%llu,"
             "\"polls\":%llu,\"busy_polls\":%llu,\"idle_sleeps\":%llu,"
             "\"ctrl_enables\":%llu,\"ctrl_resets\":%llu,\"shutdowns\":%llu,\"flrs\":%llu,"
-            "\"fatal_errors\":%llu",
+            "\"fatal_errors\":%llu,\"bar_renewals\":%llu",
             ready ? "true" : "false", live_sq,
             (unsigned long long)s.admin_cmds, (unsigned long long)s.io_read,
             (unsigned long long)s.io_write, (unsigned long long)s.io_flush,
@@ -95,7 +128,7 @@ static void nvme_stats_json(struct sim_device *dev, FILE *out)
             (unsigned long long)s.busy_polls, (unsigned long long)s.idle_sleeps,
             (unsigned long long)s.ctrl_enables, (unsigned long long)s.ctrl_resets,
             (unsigned long long)s.shutdowns, (unsigned long long)s.flrs,
-            (unsigned long long)s.fatal);
+            (unsigned long long)s.fatal, (unsigned long long)s.bar_renewals);
 }
 
 static const struct sim_device_ops nvme_ops = {
@@ -106,6 +139,7 @@ static const struct sim_device_ops nvme_ops = {
     .mmio_read = nvme_mmio_read,
     .mmio_write = nvme_mmio_write,
     .reset = nvme_reset,
+    .renew_bars = nvme_renew_bars,
     .start = nvme_start,
     .stop = nvme_stop,
     .stats_json = nvme_stats_json,
@@ -245,15 +279,15 @@ struct sim_device *sim_nvme_create(const char *args, const struct sim_device_hos
         return NULL;
     }
     n->bounce = malloc(NVME_MAX_XFER);
-    int fd = memfd_create("vfio-apple-sim-nvme-bar0", MFD_CLOEXEC);
-    void *mem = MAP_FAILED;
-    if (fd >= 0 && ftruncate(fd, NVME_BAR0_SIZE) == 0)
-        mem = mmap(NULL, NVME_BAR0_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (!n->bounce || mem == MAP_FAILED) {
-        snprintf(err, errlen, "nvme: cannot create BAR0: %s", strerror(errno));
-        if (fd >= 0)
+    void *mem = NULL;
+    int fd = sim_shared_mem_create(BAR0_NAME, NVME_BAR0_SIZE, &mem);
+    if (!n->bounce || fd < 0) {
+        snprintf(err, errlen, "nvme: cannot create BAR0: %s",
+                 strerror(fd < 0 ? -fd : ENOMEM));
+        if (fd >= 0) {
+            munmap(mem, NVME_BAR0_SIZE);
             close(fd);
-        n->dev.bars[0].memfd = -1;
+        }
         nvme_destroy(&n->dev);
         return NULL;
     }

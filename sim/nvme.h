@@ -150,6 +150,7 @@ struct nvme_stats {
     uint64_t irqs, errors, dma_faults, invalid_doorbells;
     uint64_t polls, idle_sleeps, busy_polls;
     uint64_t ctrl_enables, ctrl_resets, shutdowns, flrs, fatal;
+    uint64_t bar_renewals;                  /* BAR0 moved to fresh memory */
 };
 
 struct nvme_ns {
@@ -176,7 +177,8 @@ struct nvme {
 
     /* Everything below is guarded by lock (the device thread holds it for one pass). */
     pthread_mutex_t lock;
-    volatile uint8_t *regs;         /* BAR0 page 0 (shared with the client) */
+    volatile uint8_t *regs;         /* BAR0 page 0 (shared with the client);
+                                       moves on renew_bars, under lock */
     uint32_t cc;                    /* last CC value acted on */
     uint32_t csts;
     bool     enabled, shutdown;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -129,7 +130,8 @@ static void bus_master(struct ctx *c, int on)
     c->dev->ops->config_write(c->dev, 0x04, 2, on ? 0x0006 : 0x0002);
 }
 
-static void enable(struct ctx *c)
+/* Admin queue registers and bus master on; CC.EN still 0. */
+static void admin_queues(struct ctx *c)
 {
     bus_master(c, 1);
     c->q[0].size = c->q[0].sqsize = 32;
@@ -142,7 +144,14 @@ static void enable(struct ctx *c)
     wr32(c, NVME_REG_ASQ + 4, (uint32_t)(iova_of(c, c->q[0].sq) >> 32));
     wr32(c, NVME_REG_ACQ, (uint32_t)iova_of(c, c->q[0].cq));
     wr32(c, NVME_REG_ACQ + 4, (uint32_t)(iova_of(c, c->q[0].cq) >> 32));
-    wr32(c, NVME_REG_CC, NVME_CC_EN | 6u << 16 | 4u << 20);
+}
+
+#define CC_ENABLE   (NVME_CC_EN | 6u << 16 | 4u << 20)
+
+static void enable(struct ctx *c)
+{
+    admin_queues(c);
+    wr32(c, NVME_REG_CC, CC_ENABLE);
     assert_int_equal(wait_reg(c, NVME_REG_CSTS, NVME_CSTS_RDY, NVME_CSTS_RDY), 0);
 }
 
@@ -724,6 +733,127 @@ static void test_cq_full_waits(void **state)
     ctx_free(c);
 }
 
+/*
+ * Tests that need no timing drive the controller by hand: the device
+ * thread is stopped and each pass is one nvme_poll_locked(), exactly what
+ * the thread would run.
+ */
+static void manual(struct ctx *c)
+{
+    c->dev->ops->stop(c->dev);
+}
+
+static unsigned pass(struct ctx *c)
+{
+    struct nvme *n = (struct nvme *)c->dev;
+    pthread_mutex_lock(&n->lock);
+    unsigned work = nvme_poll_locked(n);
+    pthread_mutex_unlock(&n->lock);
+    return work;
+}
+
+/*
+ * A doorbell written while CC.EN=0 is ignored: doorbells reset with the
+ * controller, so once it is enabled its admin SQ is empty until the host
+ * rings again.  (The model keeps doorbells in shared memory, where such a
+ * write would otherwise wait for the enable and then run the command.)
+ */
+static void test_doorbell_while_disabled_ignored(void **state)
+{
+    struct ctx *c = ctx_new("size=1M");
+    uint8_t *id = alloc(c, 4096, 4096);
+    struct nvme_sqe e = { .opcode = 0x06, .cid = 77, .prp1 = iova_of(c, id), .cdw10 = 1 };
+    struct dart_stats before, after;
+
+    manual(c);
+    admin_queues(c);
+    memcpy(c->q[0].sq, &e, sizeof(e));
+    wr32(c, NVME_REG_DBS, 1);               /* SQ0 tail, controller disabled */
+    for (int i = 0; i < 3; i++)
+        pass(c);
+    dart_get_stats(c->dart, &before);
+    wr32(c, NVME_REG_CC, CC_ENABLE);
+    for (int i = 0; i < 4; i++)
+        pass(c);
+    assert_int_equal(rd32(c, NVME_REG_CSTS) & NVME_CSTS_RDY, NVME_CSTS_RDY);
+    dart_get_stats(c->dart, &after);
+    assert_int_equal(after.dma_reads + after.dma_writes, before.dma_reads + before.dma_writes);
+    assert_int_equal(c->q[0].cq[14] & 1, 0);    /* no completion posted */
+    assert_int_equal(rd32(c, NVME_REG_DBS), 0);  /* the doorbell reads as reset */
+
+    /* Rung after the enable, the same command runs. */
+    wr32(c, NVME_REG_DBS, 1);
+    pass(c);
+    struct nvme_cqe ce;
+    memcpy(&ce, c->q[0].cq, sizeof(ce));
+    assert_int_equal(ce.status & 1, 1);
+    assert_int_equal(ce.cid, 77);
+    assert_int_equal(ce.status >> 1, 0);
+    ctx_free(c);
+}
+
+/*
+ * BAR renewal (session end): the model moves BAR0 to a new sealed memfd
+ * in its reset state, and a client mapping of the old one only reaches
+ * orphaned memory: writing CC there enables nothing.
+ */
+static void test_bar_renew_orphans_old_mapping(void **state)
+{
+    struct ctx *c = ctx_new("size=1M");
+    struct nvme *n = (struct nvme *)c->dev;
+    int fd0 = c->dev->bars[0].memfd;
+    int seals = fcntl(fd0, F_GET_SEALS);
+
+    assert_int_equal(seals & (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL),
+                     F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+    assert_int_not_equal(ftruncate(fd0, 4096), 0);   /* a client cannot shrink it */
+    assert_int_equal(errno, EPERM);
+
+    /* A client's own mapping of BAR0, as MAP_MEMORY would give it. */
+    volatile uint8_t *old = mmap(NULL, NVME_BAR0_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd0, 0);
+    assert_true(old != MAP_FAILED);
+    manual(c);
+    admin_queues(c);
+    wr32(c, NVME_REG_CC, CC_ENABLE);
+    pass(c);
+    assert_int_equal(rd32(c, NVME_REG_CSTS) & NVME_CSTS_RDY, NVME_CSTS_RDY);
+
+    c->dev->ops->reset(c->dev);             /* the session's FLR comes first */
+    assert_int_equal(c->dev->ops->renew_bars(c->dev), 0);
+    assert_true((volatile uint8_t *)c->dev->bars[0].mem != c->bar);
+    assert_true(c->dev->bars[0].memfd >= 0);
+    seals = fcntl(c->dev->bars[0].memfd, F_GET_SEALS);
+    assert_int_equal(seals & (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL),
+                     F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+    c->bar = c->dev->bars[0].mem;
+    assert_int_equal(n->st.bar_renewals, 1);
+
+    /* The new page is in reset state: registers, no enable, no doorbells. */
+    assert_int_equal(rd32(c, NVME_REG_VS), 0x00010400u);
+    assert_int_equal(rd32(c, NVME_REG_CC), 0);
+    assert_int_equal(rd32(c, NVME_REG_CSTS), 0);
+    assert_int_equal(rd32(c, NVME_REG_AQA), 0);
+
+    /* The old owner writes through its stale mapping: nothing reaches the device. */
+    __atomic_store_n((volatile uint32_t *)(old + NVME_REG_AQA), 0x001f001fu, __ATOMIC_RELEASE);
+    __atomic_store_n((volatile uint32_t *)(old + NVME_REG_CC), CC_ENABLE, __ATOMIC_RELEASE);
+    __atomic_store_n((volatile uint32_t *)(old + NVME_REG_DBS), 1u, __ATOMIC_RELEASE);
+    for (int i = 0; i < 3; i++)
+        pass(c);
+    assert_int_equal(rd32(c, NVME_REG_CSTS), 0);
+    assert_int_equal(rd32(c, NVME_REG_AQA), 0);
+    assert_false(n->enabled);
+
+    /* The new owner drives the new page as usual. */
+    c->brk = 0;
+    admin_queues(c);
+    wr32(c, NVME_REG_CC, CC_ENABLE);
+    pass(c);
+    assert_int_equal(rd32(c, NVME_REG_CSTS) & NVME_CSTS_RDY, NVME_CSTS_RDY);
+    munmap((void *)old, NVME_BAR0_SIZE);
+    ctx_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -737,6 +867,8 @@ int main(void)
         cmocka_unit_test(test_flr_and_bus_master),
         cmocka_unit_test(test_shutdown_and_disable),
         cmocka_unit_test(test_cq_full_waits),
+        cmocka_unit_test(test_doorbell_while_disabled_ignored),
+        cmocka_unit_test(test_bar_renew_orphans_old_mapping),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
