@@ -37,6 +37,12 @@ static void usage(FILE *out)
 "      --dart-budget BYTES      DMA bytes mapped at once (default 1536M)\n"
 "      --dart-max-mappings N    live DMA mappings (default 65536)\n"
 "      --dart-fragment N        split each DMA map into up to N segments (max 32)\n"
+"      --dart-iova-base ADDR    lowest IOVA the DART hands out, a multiple of 16K\n"
+"                               (default 32G; any base, even one overlapping guest\n"
+"                               RAM or MMIO; IOVA page 0 is never handed out)\n"
+"      --dart-fault-fatal       any DART fault ends the simulator at once with\n"
+"                               status 3 (some hosts panic on DART faults)\n"
+"      --max-registered BYTES   client memory a session may register (default 64G)\n"
 "      --fail-every-nth-map N   fault injection: every Nth DART map fails\n"
 "      --fault-next-transfer    fault injection: the device's first transfer faults\n"
 "                               (at run time: kill -USR2 <pid>)\n"
@@ -91,7 +97,8 @@ static int cmd_stats(const char *path)
 
 int main(int argc, char **argv)
 {
-    enum { O_BUDGET = 256, O_MAXMAPS, O_FRAG, O_FAILNTH, O_FAULTNEXT, O_LOG };
+    enum { O_BUDGET = 256, O_MAXMAPS, O_FRAG, O_FAILNTH, O_FAULTNEXT, O_LOG, O_IOVABASE,
+           O_FAULTFATAL, O_MAXREG };
     static const struct option opts[] = {
         { "socket", required_argument, NULL, 's' },
         { "device", required_argument, NULL, 'd' },
@@ -101,12 +108,16 @@ int main(int argc, char **argv)
         { "fail-every-nth-map", required_argument, NULL, O_FAILNTH },
         { "fault-next-transfer", no_argument, NULL, O_FAULTNEXT },
         { "log-level", required_argument, NULL, O_LOG },
+        { "dart-iova-base", required_argument, NULL, O_IOVABASE },
+        { "dart-fault-fatal", no_argument, NULL, O_FAULTFATAL },
+        { "max-registered", required_argument, NULL, O_MAXREG },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *sock = NULL, *device = NULL, *cmd = "serve";
     struct dart_config dc = { 0 };
     struct vfa_core_config cc = { 0 };
+    struct sim_options so = { 0 };
     bool fault_next = false;
     uint64_t v;
     int o;
@@ -149,6 +160,26 @@ int main(int argc, char **argv)
             dc.fail_every_nth_map = (uint32_t)v;
             break;
         case O_FAULTNEXT: fault_next = true; break;
+        case O_IOVABASE:
+            /* The IOVA space ends about 2 * budget + 33 pages per mapping
+             * above the base: 2^63 keeps every sane budget below 2^64
+             * (dart_create() refuses the rest). */
+            if (parse_size(optarg, &v) || v % VFA_PAGE_SIZE || v > (1ull << 63)) {
+                fprintf(stderr, "--dart-iova-base %s: want a multiple of 16K up to 2^63, "
+                        "e.g. 0, 0x40000000 or 32G\n", optarg);
+                return 2;
+            }
+            dc.iova_base = v;
+            dc.iova_base_set = 1;
+            break;
+        case O_FAULTFATAL: so.dart_fault_fatal = true; break;
+        case O_MAXREG:
+            if (parse_size(optarg, &v) || v < VFA_PAGE_SIZE) {
+                fprintf(stderr, "--max-registered %s: want bytes >= 16K, e.g. 64G\n", optarg);
+                return 2;
+            }
+            so.max_registered = v;
+            break;
         case O_LOG:
             if ((sim_log_level = sim_log_parse(optarg)) < 0) {
                 fprintf(stderr, "--log-level %s: want error, warn, info or debug\n", optarg);
@@ -194,7 +225,7 @@ int main(int argc, char **argv)
 
     static struct sim_platform p;
     char err[512];
-    int r = sim_platform_create(&p, device, &dc, &cc, err, sizeof(err));
+    int r = sim_platform_create(&p, device, &dc, &cc, &so, err, sizeof(err));
     if (r) {
         fprintf(stderr, "vfio-apple-sim: %s\n", err);
         sim_platform_destroy(&p);

@@ -12,6 +12,8 @@
  * would let a device access spill into whatever we have mapped next to it.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -34,10 +36,23 @@ struct dma_cookie {
 
 static uint64_t fault_logs;
 
-static void note_fault(uint64_t iova, size_t len, bool write)
+static void note_fault(struct sim_platform *p, uint64_t iova, size_t len, bool write)
 {
     uint64_t n = __atomic_add_fetch(&fault_logs, 1, __ATOMIC_RELAXED);
 
+    if (p->dart_fault_fatal) {
+        /*
+         * Some hosts panic on a DART fault (SPTM, seen on M3 Ultra): in
+         * this mode a fault ends the run at once, loudly, with a status
+         * of its own, so a test that caused one cannot pass by accident.
+         * Nothing is cleaned up, as nothing would be after a panic.
+         */
+        LOG_ERR("DART fault with --dart-fault-fatal: device %s %zu bytes at IOVA %#llx "
+                "(not mapped); a host that panics on DART faults would be down now; "
+                "exiting with status %d", write ? "wrote" : "read", len,
+                (unsigned long long)iova, SIM_EXIT_DART_FAULT);
+        _exit(SIM_EXIT_DART_FAULT);
+    }
     sim_log(n <= 16 ? SIM_LOG_WARN : SIM_LOG_DEBUG,
             "DART fault: device %s %zu bytes at IOVA %#llx (not mapped)",
             write ? "wrote" : "read", len, (unsigned long long)iova);
@@ -49,7 +64,7 @@ static int host_dma_read(void *opaque, uint64_t iova, void *buf, size_t len)
     int r = dart_read(p->dart, iova, buf, len);
 
     if (r)
-        note_fault(iova, len, false);
+        note_fault(p, iova, len, false);
     return r;
 }
 
@@ -59,7 +74,7 @@ static int host_dma_write(void *opaque, uint64_t iova, const void *buf, size_t l
     int r = dart_write(p->dart, iova, buf, len);
 
     if (r)
-        note_fault(iova, len, true);
+        note_fault(p, iova, len, true);
     return r;
 }
 
@@ -218,6 +233,15 @@ static int op_reset(void *ctx, uint32_t method)
  * address is what the platform's interrupt controller would use; the model
  * only needs entries unmasked and MSI-X enabled.
  */
+/* The host's entry for vector v: address low/high, data, vector control. */
+static void msix_host_entry(uint32_t v, uint32_t e[4])
+{
+    e[0] = 0xfee00000u + v * 4;
+    e[1] = 0;
+    e[2] = v;
+    e[3] = 0;                   /* unmasked */
+}
+
 static int program_msix(struct sim_platform *p, uint32_t count, bool on)
 {
     uint32_t tbl = cfg_rd(p, p->msix_cap + 4, 4);
@@ -228,18 +252,45 @@ static int program_msix(struct sim_platform *p, uint32_t count, bool on)
     if (bir >= VFA_NUM_BARS)
         return VFA_E_IO;
     for (uint32_t v = 0; on && v < count; v++) {
-        uint64_t e = base + v * 16ull;
+        uint32_t e[4];
 
-        p->dev->ops->mmio_write(p->dev, bir, e + 0, 4, 0xfee00000u + v * 4);
-        p->dev->ops->mmio_write(p->dev, bir, e + 4, 4, 0);
-        p->dev->ops->mmio_write(p->dev, bir, e + 8, 4, v);
-        p->dev->ops->mmio_write(p->dev, bir, e + 12, 4, 0);
+        msix_host_entry(v, e);
+        for (unsigned w = 0; w < 4; w++)
+            p->dev->ops->mmio_write(p->dev, bir, base + v * 16ull + w * 4, 4, e[w]);
     }
     ctrl &= ~0xc000u;
     if (on)
         ctrl |= 0x8000u;        /* enable, function mask clear */
     p->dev->ops->config_write(p->dev, p->msix_cap + 2, 2, ctrl);
     return 0;
+}
+
+void sim_platform_msix_check(struct sim_platform *p, unsigned *programmed, unsigned *altered)
+{
+    uint32_t tbl, count;
+    bool active;
+
+    *programmed = *altered = 0;
+    pthread_rwlock_rdlock(&p->irq_lock);
+    active = p->irq_active && p->irq_type == VFA_IRQ_MSIX;
+    count = p->irq_count;
+    pthread_rwlock_unlock(&p->irq_lock);
+    if (!active || !p->msix_cap)
+        return;
+    tbl = cfg_rd(p, p->msix_cap + 4, 4);
+    if ((tbl & 7) >= VFA_NUM_BARS)
+        return;
+    for (uint32_t v = 0; v < count; v++) {
+        uint32_t e[4];
+        bool same = true;
+
+        msix_host_entry(v, e);
+        for (unsigned w = 0; w < 4; w++)
+            same &= p->dev->ops->mmio_read(p->dev, tbl & 7, (tbl & ~7u) + v * 16ull + w * 4, 4) ==
+                    e[w];
+        (*programmed)++;
+        *altered += !same;
+    }
 }
 
 static int program_msi(struct sim_platform *p, uint32_t count, bool on)
@@ -366,15 +417,13 @@ static void op_dma_complete(void *ctx, uint64_t cookie)
 static void *op_irq_page_alloc(void *ctx)
 {
     struct sim_platform *p = ctx;
-    int fd = memfd_create("vfio-apple-sim-irq-page", MFD_CLOEXEC);
-    void *m = MAP_FAILED;
+    /* A new page per session (the core asks at every OPEN): a client that
+     * kept its mapping of an old one reaches only orphaned memory. */
+    void *m;
+    int fd = sim_shared_mem_create("vfio-apple-sim-irq-page", VFA_IRQ_PAGE_SIZE, &m);
 
-    if (fd >= 0 && !ftruncate(fd, VFA_IRQ_PAGE_SIZE))
-        m = mmap(NULL, VFA_IRQ_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (m == MAP_FAILED) {
-        LOG_ERR("IRQ page: %s", strerror(errno));
-        if (fd >= 0)
-            close(fd);
+    if (fd < 0) {
+        LOG_ERR("IRQ page: %s", strerror(-fd));
         return NULL;
     }
     p->irq_page_fd = fd;
@@ -418,11 +467,55 @@ static void op_notify(void *ctx)
         LOG_DEBUG("notify: %s", strerror(errno));
 }
 
+/* The memory-type fds the transport hands out, from the model's BARs. */
+static void bar_handles_refresh(struct sim_platform *p)
+{
+    for (unsigned i = 0; i < VFA_NUM_BARS; i++) {
+        const struct sim_bar *b = &p->dev->bars[i];
+
+        if ((b->flags & SIM_BAR_PRESENT) && b->memfd >= 0)
+            p->mem[i] = (struct sim_mem_handle){
+                b->memfd, b->size,
+                VFA_BAR_PRESENT | VFA_BAR_MAPPABLE |
+                    (b->flags & SIM_BAR_MEM64 ? VFA_BAR_MEM64 : 0) |
+                    (b->flags & SIM_BAR_PREFETCHABLE ? VFA_BAR_PREFETCHABLE : 0) };
+    }
+}
+
+/*
+ * Revocation of BAR mappings.  A client's mapping of a BAR memfd cannot be
+ * taken back (neither can an IOConnectMapMemory64 mapping on macOS: see
+ * docs/revocation.md), so the device moves instead: onto fresh memory,
+ * leaving the old pages to whoever still maps them.  -errno on failure;
+ * then the BARs stay stale and the next OPEN is refused until this works.
+ */
+static int bars_renew(struct sim_platform *p)
+{
+    int r;
+
+    if (!p->dev->ops->renew_bars)
+        return 0;
+    r = p->dev->ops->renew_bars(p->dev);
+    p->bars_stale = r != 0;
+    if (r) {
+        LOG_ERR("cannot move the BARs to fresh memory (%s): the previous session's "
+                "mappings still reach the device; refusing new sessions until it works",
+                strerror(-r));
+        return r;
+    }
+    bar_handles_refresh(p);
+    p->bar_renewals++;
+    return 0;
+}
+
 static int op_session_begin(void *ctx, uint64_t client)
 {
     struct sim_platform *p = ctx;
-    int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    int fd;
 
+    if (p->bars_stale && bars_renew(p))
+        return VFA_E_IO;
+    fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (fd < 0)
         return VFA_E_IO;
     __atomic_store_n(&p->notify_fd, fd, __ATOMIC_RELEASE);
@@ -430,6 +523,13 @@ static int op_session_begin(void *ctx, uint64_t client)
     return 0;
 }
 
+static void regions_drop(struct sim_platform *p, uint64_t client);
+
+/*
+ * After the core's cleanup (bus master off, DMA unmapped, device reset,
+ * IRQ page freed): the session's memory registrations go with it, and the
+ * BARs move, so nothing the client still maps reaches the device.
+ */
 static void op_session_end(void *ctx, uint64_t client)
 {
     struct sim_platform *p = ctx;
@@ -438,6 +538,8 @@ static void op_session_end(void *ctx, uint64_t client)
     __atomic_store_n(&p->notify_fd, -1, __ATOMIC_RELEASE);
     if (fd >= 0)
         close(fd);
+    regions_drop(p, client);
+    bars_renew(p);
     LOG_INFO("session of client %llu ended", (unsigned long long)client);
 }
 
@@ -462,25 +564,75 @@ static const struct vfa_platform_ops sim_ops = {
 
 /* ------------------------------------------------------------ regions -- */
 
+static uint32_t refuse(struct sim_platform *p, uint32_t st, char *why, size_t whylen,
+                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static uint32_t refuse(struct sim_platform *p, uint32_t st, char *why, size_t whylen,
+                       const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(why, whylen, fmt, ap);
+    va_end(ap);
+    p->registrations_refused++;
+    return st;
+}
+
 uint32_t sim_platform_register(struct sim_platform *p, uint64_t client, int fd, uint64_t va,
-                               uint64_t len, uint64_t off, uint64_t *id)
+                               uint64_t len, uint64_t off, uint64_t *id, char *why, size_t whylen)
 {
     struct stat sb;
     unsigned count = 0;
+    uint64_t bytes = 0;
+    int seals;
 
+    *why = 0;
+    /* Registering reserves our address space (len bytes of it): only the
+     * session's owner may, so a client without one cannot cost us anything
+     * (QEMU opens the session before it registers guest RAM). */
+    if (!client || vfa_core_session_owner(p->core) != client)
+        return refuse(p, VFA_E_PERM, why, whylen, "memory registration without the session");
+    /* Every value below came from the client; each is checked before use. */
     if (fd < 0 || !len || (va | len | off) & (PG - 1) || va + len < va || off + len < off)
-        return VFA_E_INVAL;
+        return refuse(p, VFA_E_INVAL, why, whylen, "memory registration %#llx+%#llx at offset "
+                      "%#llx: not 16 KiB aligned, empty or wrapping", (unsigned long long)va,
+                      (unsigned long long)len, (unsigned long long)off);
+    /*
+     * Memory the client can shrink under us would make the device thread's
+     * next access to it a SIGBUS: only memory sealed against shrinking is
+     * accepted (QEMU's memory-backend-memfd seals by default, seal=on).
+     * Seals cannot be removed, so once seen it holds for good; checked
+     * before the size, which it then keeps from going down.
+     */
+    seals = fcntl(fd, F_GET_SEALS);
+    if (seals < 0 || !(seals & F_SEAL_SHRINK))
+        return refuse(p, VFA_E_INVAL, why, whylen, "memory registration refused: the fd is %s; "
+                      "share a memfd sealed with F_SEAL_SHRINK (QEMU: memory-backend-memfd "
+                      "with seal=on, its default)",
+                      seals < 0 ? "not a sealable memfd" : "not sealed against shrinking");
     if (fstat(fd, &sb) || (uint64_t)sb.st_size < off + len)
-        return VFA_E_INVAL;
+        return refuse(p, VFA_E_INVAL, why, whylen, "memory registration: offset %#llx + length "
+                      "%#llx is beyond the fd's %lld bytes", (unsigned long long)off,
+                      (unsigned long long)len, (long long)sb.st_size);
     for (struct sim_region *r = p->regions; r; r = r->next) {
         if (r->client != client)
             continue;
         if (va < r->va + r->len && r->va < va + len)
-            return VFA_E_INVAL;         /* overlaps */
+            return refuse(p, VFA_E_INVAL, why, whylen, "memory registration %#llx+%#llx "
+                          "overlaps region %llu", (unsigned long long)va,
+                          (unsigned long long)len, (unsigned long long)r->id);
         count++;
+        bytes += r->len;
     }
     if (count >= MAX_REGIONS_PER_CLIENT)
-        return VFA_E_NOSPC;
+        return refuse(p, VFA_E_NOSPC, why, whylen, "memory registration: %u regions already",
+                      count);
+    /* bytes <= max_registered always holds, so this cannot wrap. */
+    if (len > p->max_registered - bytes)
+        return refuse(p, VFA_E_NOSPC, why, whylen, "memory registration of %#llx bytes: the "
+                      "session would hold more than --max-registered %#llx",
+                      (unsigned long long)len, (unsigned long long)p->max_registered);
 
     /* Reserve len + one page, then place the mapping on a 16 KiB boundary
      * inside it and give back the slack. */
@@ -542,6 +694,11 @@ uint32_t sim_platform_unregister(struct sim_platform *p, uint64_t client, uint64
 
 void sim_platform_client_gone(struct sim_platform *p, uint64_t client)
 {
+    regions_drop(p, client);
+}
+
+static void regions_drop(struct sim_platform *p, uint64_t client)
+{
     struct sim_region **l = &p->regions;
 
     while (*l) {
@@ -566,7 +723,7 @@ void sim_platform_client_gone(struct sim_platform *p, uint64_t client)
 
 int sim_platform_create(struct sim_platform *p, const char *device_spec,
                         const struct dart_config *dc, const struct vfa_core_config *cc,
-                        char *err, size_t errlen)
+                        const struct sim_options *opts, char *err, size_t errlen)
 {
     const char *comma = strchr(device_spec, ',');
     size_t nlen = comma ? (size_t)(comma - device_spec) : strlen(device_spec);
@@ -587,9 +744,13 @@ int sim_platform_create(struct sim_platform *p, const char *device_spec,
     memcpy(p->model, device_spec, nlen);
     p->model[nlen] = 0;
 
+    p->max_registered = opts && opts->max_registered ? opts->max_registered
+                                                     : SIM_DEFAULT_MAX_REGISTERED;
+    p->dart_fault_fatal = opts && opts->dart_fault_fatal;
     p->dart = dart_create(dc);
     if (!p->dart) {
-        snprintf(err, errlen, "cannot create the DART model");
+        snprintf(err, errlen, "cannot create the DART model (out of memory, or an IOVA base "
+                 "and budget whose IOVA space would end beyond 2^64)");
         return -ENOMEM;
     }
     p->host = (struct sim_device_host){
@@ -605,15 +766,7 @@ int sim_platform_create(struct sim_platform *p, const char *device_spec,
         snprintf(err, errlen, "device model %s: %s", p->model, derr);
         return -EINVAL;
     }
-    for (unsigned i = 0; i < VFA_NUM_BARS; i++) {
-        const struct sim_bar *b = &p->dev->bars[i];
-
-        if ((b->flags & SIM_BAR_PRESENT) && b->memfd >= 0)
-            p->mem[i] = (struct sim_mem_handle){ b->memfd, b->size,
-                                                 VFA_BAR_PRESENT | VFA_BAR_MAPPABLE |
-                                                 (b->flags & SIM_BAR_MEM64 ? VFA_BAR_MEM64 : 0) |
-                                                 (b->flags & SIM_BAR_PREFETCHABLE ? VFA_BAR_PREFETCHABLE : 0) };
-    }
+    bar_handles_refresh(p);
     find_caps(p);
     p->core = vfa_core_create(&sim_ops, p, cc, &cerr);
     if (!p->core) {

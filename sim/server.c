@@ -12,6 +12,14 @@
  * loop carries on serving the others.  Replies are sent non-blocking: a
  * client that does not read its replies is dropped rather than allowed to
  * stall the server.
+ *
+ * Fairness: connections cost a slot each, so they are bounded per peer
+ * process (SO_PEERCRED pid) and, when the table is full anyway, a new one
+ * evicts the connection idle the longest, never the session owner's: idle
+ * connections cannot lock QEMU out.  Each pass serves at most one request
+ * per connection, the owner's first, so no number of busy clients starves
+ * the session.  Lines a client can trigger at will are rate-limited (per
+ * connection, then globally: see log.h).
  */
 #include <errno.h>
 #include <poll.h>
@@ -24,18 +32,28 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vfio-apple/sim-wire.h"
 #include "log.h"
 #include "server.h"
 
-#define MAX_CONNS 64
+#define MAX_CONNS           64
+/* A client needs one connection per device (QEMU) or one at a time
+ * (`stats`); 16 leaves room for tools without letting one process take
+ * the table. */
+#define MAX_CONNS_PER_PEER  16
+/* Lines a client can trigger: 5 at once, then one a second per connection. */
+#define CONN_LOG_BURST      5
+#define CONN_LOG_PER_SEC    1
 
 struct conn {
     int fd;
     uint64_t id;
     pid_t pid;
+    uint64_t last_active;       /* monotonic ns of its last request (or accept) */
+    struct sim_ratelimit log;   /* its share of the log */
 };
 
 struct server {
@@ -46,39 +64,57 @@ struct server {
     uint64_t next_id;
     uint8_t *rbuf;              /* request: VFA_SIM_MAX_REQUEST + 1 */
     uint8_t *wbuf;              /* reply: VFA_SIM_MAX_REPLY */
-    uint64_t protocol_errors;
 };
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 static int listen_on(const char *path)
 {
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    int fd;
+    char tmp[sizeof(sa.sun_path)];
+    struct stat sb;
+    int fd, r;
 
-    if (strlen(path) >= sizeof(sa.sun_path))
+    if (strlen(path) >= sizeof(sa.sun_path) ||
+        (size_t)snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid()) >= sizeof(tmp))
         return -ENAMETOOLONG;
     strcpy(sa.sun_path, path);
     fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return -errno;
-    /* A socket file left by a dead daemon is reused; a live one is not. */
-    struct stat sb;
-    if (!lstat(path, &sb) && S_ISSOCK(sb.st_mode)) {
-        int probe = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    /* A socket file left by a dead daemon is reused; a live one is not,
+     * nor is anything that is not a socket. */
+    if (!lstat(path, &sb)) {
+        int probe = S_ISSOCK(sb.st_mode) ? socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0) : -1;
         bool alive = probe >= 0 && !connect(probe, (struct sockaddr *)&sa, sizeof(sa));
 
         if (probe >= 0)
             close(probe);
-        if (alive) {
+        if (alive || !S_ISSOCK(sb.st_mode)) {
             close(fd);
-            return -EADDRINUSE;
+            return alive ? -EADDRINUSE : -EEXIST;
         }
-        unlink(path);
     }
+    /*
+     * Bound under a temporary name and renamed into place once listening:
+     * bind() creates the file before listen() makes it accept, so a client
+     * that waits for the path to appear (scripts, QEMU's launcher) could
+     * otherwise connect in between and be refused.
+     */
+    strcpy(sa.sun_path, tmp);
+    unlink(tmp);
     mode_t old = umask(0077);           /* the socket is for its owner */
-    int r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+    r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
     umask(old);
-    if (r || listen(fd, 16)) {
+    if (r || listen(fd, 16) || rename(tmp, path)) {
         r = -errno;
+        unlink(tmp);
         close(fd);
         return r;
     }
@@ -89,7 +125,13 @@ static void drop(struct server *s, unsigned i, const char *why)
 {
     struct conn *c = &s->conns[i];
 
-    LOG_INFO("client %llu (pid %d) disconnected: %s", (unsigned long long)c->id, (int)c->pid, why);
+    if (c->log.suppressed)
+        LOG_INFO("client %llu (pid %d) disconnected: %s (%llu of its log lines suppressed)",
+                 (unsigned long long)c->id, (int)c->pid, why,
+                 (unsigned long long)c->log.suppressed);
+    else
+        LOG_INFO("client %llu (pid %d) disconnected: %s", (unsigned long long)c->id,
+                 (int)c->pid, why);
     /* Core first: it unmaps the DMA, so the regions can go after. */
     vfa_core_client_gone(s->p->core, c->id);
     sim_platform_client_gone(s->p, c->id);
@@ -97,26 +139,57 @@ static void drop(struct server *s, unsigned i, const char *why)
     s->conns[i] = s->conns[--s->nconns];
 }
 
+/* The connection idle the longest that does not hold the session. */
+static int eviction_victim(const struct server *s)
+{
+    uint64_t owner = vfa_core_session_owner(s->p->core);
+    int v = -1;
+
+    for (unsigned i = 0; i < s->nconns; i++)
+        if (s->conns[i].id != owner &&
+            (v < 0 || s->conns[i].last_active < s->conns[v].last_active))
+            v = (int)i;
+    return v;
+}
+
 static void accept_one(struct server *s)
 {
     struct ucred cr;
     socklen_t len = sizeof(cr);
+    unsigned same = 0;
     int fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
     if (fd < 0)
         return;
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) ||
         (cr.uid != geteuid() && cr.uid != 0)) {
+        s->p->srv.refused_uid++;
         LOG_WARN("refused a client with uid %d (only uid %d or root)", (int)cr.uid, (int)geteuid());
         close(fd);
         return;
     }
-    if (s->nconns == MAX_CONNS) {
-        LOG_WARN("refused client pid %d: %d connections already", (int)cr.pid, MAX_CONNS);
+    for (unsigned i = 0; i < s->nconns; i++)
+        same += s->conns[i].pid == cr.pid;
+    if (same >= MAX_CONNS_PER_PEER) {
+        s->p->srv.refused_per_peer++;
+        LOG_WARN("refused a connection from pid %d: it has %u already (limit %d per process)",
+                 (int)cr.pid, same, MAX_CONNS_PER_PEER);
         close(fd);
         return;
     }
-    s->conns[s->nconns++] = (struct conn){ .fd = fd, .id = ++s->next_id, .pid = cr.pid };
+    if (s->nconns == MAX_CONNS) {
+        /* Full: the longest-idle non-owner makes room (MAX_CONNS > 1 and
+         * only one connection owns the session, so there is one). */
+        int v = eviction_victim(s);
+
+        s->p->srv.evicted++;
+        drop(s, (unsigned)v, "evicted: connection table full and it was idle the longest");
+    }
+    s->p->srv.accepted++;
+    s->conns[s->nconns++] = (struct conn){
+        .fd = fd, .id = ++s->next_id, .pid = cr.pid, .last_active = now_ns(),
+        .log = SIM_RATELIMIT(CONN_LOG_BURST, CONN_LOG_PER_SEC),
+    };
     LOG_INFO("client %llu connected (pid %d)", (unsigned long long)s->next_id, (int)cr.pid);
 }
 
@@ -189,16 +262,19 @@ static int serve_one(struct server *s, unsigned i)
 
     const struct vfa_sim_call *q = (const void *)s->rbuf;
     struct vfa_sim_reply *rep = (void *)s->wbuf;
+    char why[256] = "";
     uint32_t st = 0;
 
+    c->last_active = now_ns();
     if ((size_t)n < sizeof(q->hdr) || q->hdr.magic != VFA_SIM_MAGIC ||
         q->hdr.version != VFA_SIM_WIRE_VERSION) {
         /* Not our protocol at all: nothing sensible to reply to. */
-        s->protocol_errors++;
+        s->p->srv.protocol_errors++;
         if (in_fd >= 0)
             close(in_fd);
-        LOG_WARN("client %llu sent a malformed message (%zd bytes); dropping it",
-                 (unsigned long long)c->id, n);
+        sim_log_limited(&c->log, SIM_LOG_WARN,
+                        "client %llu sent a malformed message (%zd bytes); dropping it",
+                        (unsigned long long)c->id, n);
         return -1;
     }
     memset(rep, 0, sizeof(*rep));
@@ -222,7 +298,7 @@ static int serve_one(struct server *s, unsigned i)
                 st = VFA_E_PROTO;
             else
                 st = sim_platform_register(s->p, c->id, in_fd, q->scalars[0], q->scalars[1],
-                                           q->scalars[2], &rep->scalars[0]);
+                                           q->scalars[2], &rep->scalars[0], why, sizeof(why));
             rep->nscalars = st ? 0 : 1;
             break;
         case VFA_SIM_MSG_UNREGISTER_MEM:
@@ -259,9 +335,12 @@ static int serve_one(struct server *s, unsigned i)
     if (in_fd >= 0)
         close(in_fd);               /* registered memory keeps its own mapping */
     if (st == VFA_E_PROTO) {
-        s->protocol_errors++;
-        LOG_WARN("client %llu: malformed request (type %u, %zd bytes)",
-                 (unsigned long long)c->id, q->hdr.type, n);
+        s->p->srv.protocol_errors++;
+        sim_log_limited(&c->log, SIM_LOG_WARN,
+                        "client %llu: malformed request (type %u, %zd bytes)",
+                        (unsigned long long)c->id, q->hdr.type, n);
+    } else if (*why) {
+        sim_log_limited(&c->log, SIM_LOG_WARN, "client %llu: %s", (unsigned long long)c->id, why);
     }
     rep->status = st;
     if (st) {
@@ -314,28 +393,50 @@ int sim_server_run(struct sim_platform *p, const char *path, int sigfd)
     LOG_INFO("listening on %s (device %s)", path, p->model);
 
     for (;;) {
-        unsigned n = 0;
+        struct ready { uint64_t id; short ev; } ready[MAX_CONNS];
+        unsigned n = 0, nready = 0;
+        uint64_t owner;
 
         pfd[n++] = (struct pollfd){ .fd = sigfd, .events = POLLIN };
         pfd[n++] = (struct pollfd){ .fd = s.lfd, .events = POLLIN };
         for (unsigned i = 0; i < s.nconns; i++)
             pfd[n++] = (struct pollfd){ .fd = s.conns[i].fd, .events = POLLIN };
-        if (poll(pfd, n, -1) < 0) {
+        /* Wake within a second to announce log lines the limit held back. */
+        if (poll(pfd, n, sim_log_pending() ? 1000 : -1) < 0) {
             if (errno == EINTR)
                 continue;
             ret = -errno;
             break;
         }
+        sim_log_flush();
         if ((pfd[0].revents & POLLIN) && !handle_signals(&s, sigfd))
             break;
-        /* Walk backwards: drop() moves the last connection into slot i. */
-        for (unsigned i = s.nconns; i-- > 0;) {
+        /* Ready connections by id (serving one may drop and move others),
+         * the session owner's first. */
+        owner = vfa_core_session_owner(p->core);
+        for (unsigned i = 0; i < s.nconns; i++) {
             short ev = pfd[2 + i].revents;
 
-            if (ev & POLLIN) {
+            if (!ev)
+                continue;
+            if (s.conns[i].id == owner && nready) {
+                ready[nready++] = ready[0];
+                ready[0] = (struct ready){ s.conns[i].id, ev };
+            } else {
+                ready[nready++] = (struct ready){ s.conns[i].id, ev };
+            }
+        }
+        for (unsigned k = 0; k < nready; k++) {
+            unsigned i = 0;
+
+            while (i < s.nconns && s.conns[i].id != ready[k].id)
+                i++;
+            if (i == s.nconns)
+                continue;               /* gone meanwhile */
+            if (ready[k].ev & POLLIN) {
                 if (serve_one(&s, i))
                     drop(&s, i, "hung up or misbehaved");
-            } else if (ev & (POLLHUP | POLLERR | POLLNVAL)) {
+            } else if (ready[k].ev & (POLLHUP | POLLERR | POLLNVAL)) {
                 drop(&s, i, "hung up");
             }
         }

@@ -1,10 +1,12 @@
 /*
  * The simulator's counters as one JSON object: the dext core's (what the
- * real dext would report), the DART model's, the device model's and the
- * platform's own.  Served by VFA_SIM_MSG_STATS_JSON to `vfio-apple-sim stats`.
+ * real dext would report), the DART model's, the device model's, the
+ * platform's own and the socket server's.  Served by VFA_SIM_MSG_STATS_JSON
+ * to `vfio-apple-sim stats`.
  */
 #include <inttypes.h>
 
+#include "log.h"
 #include "platform.h"
 
 #define CORE_FIELDS(X) \
@@ -40,6 +42,7 @@ void sim_platform_stats_json(struct sim_platform *p, FILE *out)
     struct dart_stats d;
     struct dart_fault faults[DART_FAULT_LOG_SIZE];
     uint64_t total_calls = 0, regions = 0, reg_bytes = 0;
+    unsigned msix_programmed, msix_altered;
 
     vfa_core_get_stats(p->core, &s);
     dart_get_stats(p->dart, &d);
@@ -76,7 +79,19 @@ void sim_platform_stats_json(struct sim_platform *p, FILE *out)
     fprintf(out, "]},\"device\":{");
     if (p->dev->ops->stats_json)
         p->dev->ops->stats_json(p->dev, out);
+    sim_platform_msix_check(p, &msix_programmed, &msix_altered);
     fprintf(out, "},\"platform\":{\"registered_regions\":%" PRIu64
-            ",\"registered_bytes\":%" PRIu64 ",\"unrouted_irqs\":%" PRIu64 "}}",
-            regions, reg_bytes, __atomic_load_n(&p->unknown_irqs, __ATOMIC_RELAXED));
+            ",\"registered_bytes\":%" PRIu64 ",\"max_registered\":%" PRIu64
+            ",\"registrations_refused\":%" PRIu64 ",\"bar_renewals\":%" PRIu64
+            ",\"bars_stale\":%s,\"unrouted_irqs\":%" PRIu64
+            ",\"msix_entries_programmed\":%u,\"msix_entries_altered\":%u}",
+            regions, reg_bytes, p->max_registered, p->registrations_refused, p->bar_renewals,
+            p->bars_stale ? "true" : "false",
+            __atomic_load_n(&p->unknown_irqs, __ATOMIC_RELAXED), msix_programmed, msix_altered);
+    fprintf(out, ",\"server\":{\"connections_accepted\":%" PRIu64
+            ",\"connections_refused_uid\":%" PRIu64 ",\"connections_refused_per_peer\":%" PRIu64
+            ",\"connections_evicted\":%" PRIu64 ",\"protocol_errors\":%" PRIu64
+            ",\"log_lines_suppressed\":%" PRIu64 "}}",
+            p->srv.accepted, p->srv.refused_uid, p->srv.refused_per_peer, p->srv.evicted,
+            p->srv.protocol_errors, sim_log_suppressed());
 }

@@ -1,5 +1,6 @@
 /* Minimal NVMe host driver over the dext client (see nvme_drv.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -84,6 +85,20 @@ uint64_t drv_iova(const struct drv *d, uint64_t off)
     return 0;
 }
 
+int drv_sealed_memfd(const char *name, uint64_t len)
+{
+    int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING), e;
+
+    if (fd < 0)
+        return -errno;
+    if (ftruncate(fd, (off_t)len) || fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW)) {
+        e = -errno;
+        close(fd);
+        return e;
+    }
+    return fd;
+}
+
 int drv_attach(struct drv *d, const char *socket)
 {
     char e[256];
@@ -118,9 +133,9 @@ int drv_attach(struct drv *d, const char *socket)
 
     /* "Guest RAM": a memfd at a 16 KiB-aligned address, shared with the
      * simulator, then mapped through the DART in one piece (window mode). */
-    d->memfd = memfd_create("vfa-test-client-ram", MFD_CLOEXEC);
-    if (d->memfd < 0 || ftruncate(d->memfd, DRV_MEM_SIZE))
-        return err(d, -errno, "memfd: %s", strerror(errno));
+    d->memfd = drv_sealed_memfd("vfa-test-client-ram", DRV_MEM_SIZE);
+    if (d->memfd < 0)
+        return err(d, d->memfd, "memfd: %s", strerror(-d->memfd));
     uint8_t *res = mmap(NULL, DRV_MEM_SIZE + VFA_PAGE_SIZE, PROT_NONE,
                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (res == MAP_FAILED)
@@ -204,10 +219,15 @@ int drv_submit_wait(struct drv *d, struct drv_queue *q, void *sqe64, uint32_t *d
         }
         if (now_ms() > deadline)
             return err(d, -ETIMEDOUT, "queue %u: no completion within 5 s", q->qid);
-        /* Sleep until the device interrupts: the MSI-X path under test. */
-        struct pollfd pfd = { .fd = d->notify_fd, .events = POLLIN };
-        if (poll(&pfd, 1, 100) > 0)
+        /* Sleep until the device interrupts (the MSI-X path under test) or
+         * the dext goes away (no completion will ever come then). */
+        struct pollfd pfd[2] = { { .fd = d->notify_fd, .events = POLLIN },
+                                 { .fd = vfa_client_conn_fd(d->c), .events = 0 } };
+        if (poll(pfd, pfd[1].fd >= 0 ? 2 : 1, 100) > 0) {
+            if (pfd[1].revents & (POLLHUP | POLLERR))
+                return err(d, -ENODEV, "queue %u: the dext went away", q->qid);
             take_irqs(d);
+        }
     }
 }
 

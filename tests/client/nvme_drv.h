@@ -46,6 +46,12 @@ struct drv {
     char err[256];
 };
 
+/*
+ * Client memory to share with the simulator: a memfd of len bytes sealed
+ * against resizing (the simulator refuses memory that can shrink under
+ * it, as QEMU's memory-backend-memfd seals by default).  fd or -errno.
+ */
+int drv_sealed_memfd(const char *name, uint64_t len);
 /* Session, config, BAR + IRQ page mappings, memory registered and mapped. */
 int drv_attach(struct drv *d, const char *socket);
 /* Controller enable, identify, I/O queues. */

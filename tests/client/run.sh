@@ -143,10 +143,53 @@ if start_sim failnth --device nvme,size=16M --fail-every-nth-map 3; then
     run_case fail-nth fail-nth "$TMP/failnth.sock"
 fi
 
+# IOVAs from a base that overlaps guest RAM (1 GiB) and from 0: the stack
+# works wherever the DART puts them, and every transfer stays in the space.
+for base in 0x40000000 0; do
+    name=iova$base
+    if start_sim "$name" --device nvme,size=64M --dart-iova-base "$base"; then
+        run_case "basic-iova-base-$base" basic "$TMP/$name.sock"
+        if "$SIM" stats --socket "$TMP/$name.sock" >"$TMP/$name.json" 2>"$TMP/$name.err" &&
+           python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["dart"]; b=int(sys.argv[2],0)
+assert max(b, 16384) <= d["iova_lo"] < d["iova_hi"] < b + (8 << 30), d' "$TMP/$name.json" "$base" 2>>"$TMP/$name.err"; then
+            pass "sim: --dart-iova-base $base: device transfers at IOVAs from the base"
+        else
+            fail "sim: --dart-iova-base $base: device transfers at IOVAs from the base" \
+                "$(tail -n 2 "$TMP/$name.err" | tr '\n' ' ')"
+        fi
+    fi
+done
+
+# --dart-fault-fatal: the first DART fault ends the simulator with status 3.
+if start_sim fatal --device nvme,size=16M --dart-fault-fatal; then
+    run_case fault-fatal fault-fatal "$TMP/fatal.sock"
+    if ! timeout 5 tail --pid="$PID_fatal" -f /dev/null; then
+        kill -KILL "$PID_fatal"         # it should have gone by itself
+    fi
+    wait "$PID_fatal"
+    rc=$?
+    if [ $rc = 3 ] && grep -q "DART fault with --dart-fault-fatal.*exiting with status 3" "$TMP/fatal.log"; then
+        pass "sim: --dart-fault-fatal exits with status 3 on the first fault, saying why"
+    else
+        fail "sim: --dart-fault-fatal exits with status 3 on the first fault" \
+            "status $rc: $(tail -n 2 "$TMP/fatal.log" | tr '\n' ' ')"
+    fi
+fi
+
 # The dext dies under a client: the client notices without a call.
 if start_sim gone --device nvme,size=16M; then
     disown "$PID_gone"          # the case kills it: no job notice
     run_case dext-gone dext-gone "$TMP/gone.sock" "$PID_gone"
+fi
+
+# The socket path never replaces a file that is not a socket.
+echo keep >"$TMP/not-a-socket"
+if "$SIM" --socket "$TMP/not-a-socket" --device nvme >/dev/null 2>&1; then
+    fail "sim: leaves a non-socket file at its path alone" "it started"
+elif [ "$(cat "$TMP/not-a-socket")" = keep ]; then
+    pass "sim: leaves a non-socket file at its path alone"
+else
+    fail "sim: leaves a non-socket file at its path alone" "the file changed"
 fi
 
 # Command-line errors are explained.

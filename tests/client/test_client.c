@@ -7,7 +7,7 @@
  *
  *   vfa-test-client CASE SOCKET [ARG]
  * Cases: basic, busy, dart-fault, kill-mid-io, garbage, budget, fail-nth,
- * dext-gone.
+ * dext-gone, fault-fatal.
  */
 #include <errno.h>
 #include <poll.h>
@@ -331,6 +331,15 @@ static int case_busy(const char *sock)
 
 /* -------------------------------------------------------- dart-fault -- */
 
+/* A submission queue entry, for the cases that build commands by hand. */
+struct raw_sqe {
+    uint8_t opcode, flags;
+    uint16_t cid;
+    uint32_t nsid, cdw2, cdw3;
+    uint64_t mptr, prp1, prp2;
+    uint32_t cdw10, cdw11, cdw12, cdw13, cdw14, cdw15;
+};
+
 static int case_dart_fault(const char *sock)
 {
     struct drv d;
@@ -353,14 +362,8 @@ static int case_dart_fault(const char *sock)
 
     /* A read whose PRP is the client's own address, as if a guest-physical
      * address had leaked to the device: the DART has no such IOVA. */
-    struct {
-        uint8_t opcode, flags;
-        uint16_t cid;
-        uint32_t nsid, cdw2, cdw3;
-        uint64_t mptr, prp1, prp2;
-        uint32_t cdw10, cdw11, cdw12, cdw13, cdw14, cdw15;
-    } s = { .opcode = 0x02, .nsid = 1, .prp1 = (uint64_t)(uintptr_t)(d.mem + DRV_DATA_OFF),
-            .cdw12 = 7 };
+    struct raw_sqe s = { .opcode = 0x02, .nsid = 1, .cdw12 = 7,
+                         .prp1 = (uint64_t)(uintptr_t)(d.mem + DRV_DATA_OFF) };
     int st = drv_submit_wait(&d, &d.io[0], &s, NULL);
     CHECK("unmapped PRP gives an NVMe error status", st > 0 && (st & 0xff) == 0x04,
           "status %#x %s", st, st < 0 ? d.err : "");
@@ -538,17 +541,28 @@ static int case_garbage(const char *sock)
     q.selector = VFA_SEL_GET_VERSION;
     q.hdr.type = VFA_SIM_MSG_REGISTER_MEM;
     q.nscalars = 3;
-    q.scalars[0] = 0x1000;          /* not 16 KiB aligned */
+    q.scalars[0] = 0x10000;
     q.scalars[1] = 16384;
-    int mfd = memfd_create("garbage", MFD_CLOEXEC);
-    if (ftruncate(mfd, 65536))
-        mfd = -1;
+    int mfd = drv_sealed_memfd("garbage", 65536);
+    st = raw_exchange(fd, &q, sizeof(q), mfd);
+    CHECK("memory registration without the session refused", st == VFA_E_PERM, "status %ld", st);
+    struct vfa_sim_call open_q = { .hdr = q.hdr, .selector = VFA_SEL_OPEN, .nscalars = 2,
+                                   .scalars = { VFA_ABI_MAJOR, VFA_ABI_MINOR } };
+    open_q.hdr.type = VFA_SIM_MSG_CALL;
+    st = raw_exchange(fd, &open_q, sizeof(open_q), -1);
+    CHECK("raw session open", st == 0, "status %ld", st);
+    q.scalars[0] = 0x1000;          /* not 16 KiB aligned */
     st = raw_exchange(fd, &q, sizeof(q), mfd);
     CHECK("misaligned memory registration refused", st == VFA_E_INVAL, "status %ld", st);
     q.scalars[0] = 0x10000;
     q.scalars[1] = 1 << 20;         /* bigger than the memfd */
     st = raw_exchange(fd, &q, sizeof(q), mfd);
     CHECK("registration beyond the fd refused", st == VFA_E_INVAL, "status %ld", st);
+    close(mfd);
+    mfd = memfd_create("garbage-unsealed", MFD_CLOEXEC);
+    q.scalars[1] = 16384;
+    st = ftruncate(mfd, 65536) ? -4 : raw_exchange(fd, &q, sizeof(q), mfd);
+    CHECK("memory that can shrink refused", st == VFA_E_INVAL, "status %ld", st);
     close(mfd);
     /* Hang up with a request unanswered. */
     q.hdr.type = VFA_SIM_MSG_CALL;
@@ -567,10 +581,9 @@ static int case_garbage(const char *sock)
 static int mem_client(const char *sock, struct vfa_client **c, uint8_t **mem, size_t len)
 {
     char e[256];
-    int fd = memfd_create("budget", MFD_CLOEXEC);
+    int fd = drv_sealed_memfd("budget", len);
 
-    if (vfa_client_connect(sock, c, e, sizeof(e)) || vfa_session_open(*c) || fd < 0 ||
-        ftruncate(fd, len))
+    if (vfa_client_connect(sock, c, e, sizeof(e)) || vfa_session_open(*c) || fd < 0)
         return -1;
     uint8_t *res = mmap(NULL, len + VFA_PAGE_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     uint8_t *al = (uint8_t *)(((uintptr_t)res + VFA_PAGE_SIZE - 1) & ~(uintptr_t)(VFA_PAGE_SIZE - 1));
@@ -655,6 +668,36 @@ static int case_dext_gone(const char *sock, pid_t sim)
     return failures ? 1 : 0;
 }
 
+/*
+ * Against a simulator started with --dart-fault-fatal: the first DART
+ * fault (a PRP that is the client's own address, as if a guest-physical
+ * address had leaked) ends the simulator; the client sees the hang-up.
+ * run.sh checks the exit status and the log line.
+ */
+static int case_fault_fatal(const char *sock)
+{
+    struct drv d;
+    int r = drv_attach(&d, sock);
+
+    if (!r)
+        r = drv_init_controller(&d);
+    CHECK("setup: controller up, no fault yet", !r, "%s", d.err);
+    if (r) {
+        drv_detach(&d);
+        return 1;
+    }
+    struct raw_sqe s = { .opcode = 0x02, .nsid = 1,
+                         .prp1 = (uint64_t)(uintptr_t)(d.mem + DRV_DATA_OFF) };
+    int st = drv_submit_wait(&d, &d.io[0], &s, NULL);
+    struct pollfd p = { .fd = vfa_client_conn_fd(d.c), .events = 0 };
+    int pr = poll(&p, 1, 5000);
+    CHECK("simulator gone after the first DART fault",
+          st < 0 && pr == 1 && (p.revents & (POLLHUP | POLLERR)),
+          "status %d poll %d revents 0x%x", st, pr, p.revents);
+    drv_detach(&d);
+    return failures ? 1 : 0;
+}
+
 /* Against a simulator started with --fail-every-nth-map 3. */
 static int case_fail_nth(const char *sock)
 {
@@ -681,7 +724,7 @@ int main(int argc, char **argv)
     if (argc < 3) {
         fprintf(stderr, "usage: %s CASE SOCKET [ARG]\n"
                 "cases: basic [min-segments], busy, dart-fault, kill-mid-io, garbage, budget, "
-                "fail-nth, dext-gone SIMPID\n", argv[0]);
+                "fail-nth, dext-gone SIMPID, fault-fatal\n", argv[0]);
         return 2;
     }
     const char *cs = argv[1], *sock = argv[2];
@@ -704,6 +747,8 @@ int main(int argc, char **argv)
         return case_budget(sock);
     if (!strcmp(cs, "fail-nth"))
         return case_fail_nth(sock);
+    if (!strcmp(cs, "fault-fatal"))
+        return case_fault_fatal(sock);
     if (!strcmp(cs, "dext-gone"))
         return case_dext_gone(sock, argc > 3 ? (pid_t)atoi(argv[3]) : 0);
     fprintf(stderr, "unknown case %s\n", cs);
