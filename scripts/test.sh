@@ -6,13 +6,14 @@
 # Groups: unit (cmocka), mutation (tests/mutation: broken code must fail
 # a unit test), fuzz (libFuzzer, FUZZ_SECONDS each), build (QEMU
 # build cache and patch handling), sim (test client against the simulator),
+# hostile (malformed and abusive clients against the simulator's socket),
 # e2e (arm64 guest under QEMU TCG).  TEST_GROUPS="unit e2e" picks some.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 cd "$TOP"
 
-GROUPS_SEL=${TEST_GROUPS:-"unit mutation fuzz build sim e2e"}
+GROUPS_SEL=${TEST_GROUPS:-"unit mutation fuzz build sim hostile e2e"}
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 RESULTS=$TOP/build/test-results.txt
 mkdir -p build
@@ -107,6 +108,15 @@ if want sim; then
 		tally < <(tests/client/run.sh 2>&1 | sed -E "s/^(PASS|FAIL): /\1: sim\//")
 	else
 		record FAIL sim/client "tests/client/run.sh missing"
+	fi
+fi
+
+if want hostile; then
+	phase "hostile-client tests (simulator socket)"
+	if [ -x tests/hostile/run.sh ]; then
+		tally < <(tests/hostile/run.sh 2>&1)
+	else
+		record FAIL hostile/run "tests/hostile/run.sh missing"
 	fi
 fi
 
