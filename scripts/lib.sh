@@ -15,14 +15,19 @@ die()  { printf 'error: %s\n' "$*" >&2; exit 1; }
 PAPT=$CACHE/apt
 papt_setup() {
 	mkdir -p "$PAPT/lists/partial" "$PAPT/archives/partial" "$PAPT/cache"
-	cat >"$PAPT/sources.list" <<EOS
+	# (written to a temporary file and renamed only when it changed, so
+	# that concurrent runs never see a half-written file)
+	cat >"$PAPT/sources.list.$$" <<EOS
 deb-src http://deb.debian.org/debian sid main
 deb http://deb.debian.org/debian bookworm-backports main
 deb [arch=arm64,amd64] http://deb.debian.org/debian bookworm main
 deb [arch=arm64,amd64] http://deb.debian.org/debian-security bookworm-security main
 deb [arch=arm64,amd64] http://deb.debian.org/debian bookworm-updates main
+deb [arch=arm64,amd64] http://deb.debian.org/debian trixie main
+deb [arch=arm64,amd64] http://deb.debian.org/debian-security trixie-security main
+deb [arch=arm64,amd64] http://deb.debian.org/debian trixie-updates main
 EOS
-	cat >"$PAPT/apt.conf" <<EOS
+	cat >"$PAPT/apt.conf.$$" <<EOS
 Dir::Etc::SourceList "$PAPT/sources.list";
 Dir::Etc::SourceParts "/dev/null";
 Dir::State::Lists "$PAPT/lists";
@@ -31,18 +36,34 @@ Dir::Cache::Archives "$PAPT/archives";
 APT::Architectures { "amd64"; "arm64"; };
 APT::Sandbox::User "root";
 EOS
+	local f
+	for f in sources.list apt.conf; do
+		if cmp -s "$PAPT/$f.$$" "$PAPT/$f"; then rm -f "$PAPT/$f.$$"; else mv -f "$PAPT/$f.$$" "$PAPT/$f"; fi
+	done
 }
-papt_get()   { APT_CONFIG="$PAPT/apt.conf" apt-get -qq "$@"; }
-papt_cache() { APT_CONFIG="$PAPT/apt.conf" apt-cache "$@"; }
+# The binary caches are kept in $PAPT/cache (a look-up then takes
+# milliseconds, not seconds), even where the system's apt.conf.d turns them
+# off (Docker images do): options on the command line win over those files.
+PAPT_OPTS=(-o Dir::Cache::pkgcache=pkgcache.bin -o Dir::Cache::srcpkgcache=srcpkgcache.bin)
+papt_get()   { APT_CONFIG="$PAPT/apt.conf" apt-get -qq "${PAPT_OPTS[@]}" "$@"; }
+papt_cache() { APT_CONFIG="$PAPT/apt.conf" apt-cache "${PAPT_OPTS[@]}" "$@"; }
 
-# Refresh the private lists at most once a day (or when forced).
-private_apt_update() {
+# The private lists are fresh when updated less than a day ago with the
+# source list above (the stamp holds its hash).
+private_apt_fresh() {
 	papt_setup
 	local stamp="$PAPT/updated"
-	if [ -n "${VFIO_APPLE_REFRESH:-}" ] || [ ! -e "$stamp" ] ||
-	   [ -n "$(find "$stamp" -mmin +1440 2>/dev/null)" ]; then
-		step "apt-get update (private configuration: sid sources, backports, bookworm arm64)"
+	[ -z "${VFIO_APPLE_REFRESH:-}" ] && [ -e "$stamp" ] &&
+	[ "$(cat "$stamp" 2>/dev/null)" = "$(sha256sum <"$PAPT/sources.list" | cut -d' ' -f1)" ] &&
+	[ -z "$(find "$stamp" -mmin +1440 2>/dev/null)" ]
+}
+
+# Refresh the private lists at most once a day (or when forced, or when
+# the source list changed).
+private_apt_update() {
+	if ! private_apt_fresh; then
+		step "apt-get update (private configuration: sid sources, backports, bookworm and trixie arm64)"
 		papt_get update || die "apt-get update failed for the private configuration ($PAPT); check the network/mirror and retry"
-		touch "$stamp"
+		sha256sum <"$PAPT/sources.list" | cut -d' ' -f1 >"$PAPT/updated"
 	fi
 }
