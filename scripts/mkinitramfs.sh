@@ -6,6 +6,12 @@
 #       [--modules "nvme virtio_blk ..."]   in-tree modules (repeatable)
 #       [--ko path.ko ...]                  our out-of-tree modules (repeatable)
 #       [--add SRC:DST ...]                 extra files or folders (repeatable)
+#       [--modarg NAME=ARGS ...]            parameters for module NAME when
+#                                           init loads it (repeatable; NAME
+#                                           must be in the image; '-' and
+#                                           '_' are the same, as in the kernel)
+#       [--fio]                             fio and its shared libraries
+#                                           (scripts/guest-fetch.sh --fio)
 #
 # Image layout:
 #   /init                     FILE
@@ -23,23 +29,35 @@
 #   /etc/vfio-apple/modules.optional   those of them that were reached only
 #                             through a softdep (their insmod may fail
 #                             harmlessly, e.g. crct10dif_ce without PMULL)
+#   /etc/vfio-apple/modules.names   "<path> <module name>" for each of them
+#                             (the name as the kernel spells it: '_', not '-';
+#                             init matches NAME.param=value on the kernel
+#                             command line and modargs/ files against it)
+#   /etc/vfio-apple/modargs/NAME   --modarg parameters of module NAME
+#   /bin/fio, /lib/ld-linux-aarch64.so.1, /lib/aarch64-linux-gnu/...,
+#   /usr/lib/aarch64-linux-gnu/...   with --fio
 #   /dev /proc /sys /tmp /run /mnt /root   empty mount points
 #
-# Uses GUEST_MODDIR, GUEST_KVER and GUEST_BUSYBOX from the environment when
-# set, otherwise gets them from scripts/guest-fetch.sh.  The output is
+# Uses GUEST_MODDIR, GUEST_KVER and GUEST_BUSYBOX (GUEST_FIO_ROOT for
+# --fio) from the environment when set, otherwise gets them from
+# scripts/guest-fetch.sh (GUEST_KERNEL picks the kernel there).  Runs depmod
+# on GUEST_MODDIR itself when its modules.dep is missing.  The output is
 # byte-for-byte reproducible for the same inputs (SOURCE_DATE_EPOCH, default
-# 0, sets the timestamps).
-set -euo pipefail
+# 0, sets the timestamps).  Every failure says what failed.
+set -Eeuo pipefail
 . "$(dirname "$0")/lib.sh"
+# Anything that fails without its own message still says what and where.
+trap 'rc=$?; printf "error: mkinitramfs: \"%s\" failed (exit %s, line %s of %s); the image was not written\n" "$BASH_COMMAND" "$rc" "$LINENO" "$0" >&2; exit "$rc"' ERR
 
 usage() {
 	cat >&2 <<EOF
 usage: $0 -o OUT.cpio.gz --init FILE [--modules "mod ..."] [--ko FILE.ko]... [--add SRC:DST]...
+          [--modarg NAME=ARGS]... [--fio]
 EOF
 	exit 2
 }
 
-out= init= mods=() kos=() adds=()
+out= init= mods=() kos=() adds=() modargs=() fio=
 while [ $# -gt 0 ]; do
 	case $1 in
 	-o|--output) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
@@ -47,6 +65,8 @@ while [ $# -gt 0 ]; do
 	--modules) [ $# -ge 2 ] || usage; read -ra m <<<"${2//,/ }"; mods+=("${m[@]}"); shift 2 ;;
 	--ko) [ $# -ge 2 ] || usage; kos+=("$2"); shift 2 ;;
 	--add) [ $# -ge 2 ] || usage; adds+=("$2"); shift 2 ;;
+	--modarg) [ $# -ge 2 ] || usage; modargs+=("$2"); shift 2 ;;
+	--fio) fio=1; shift ;;
 	-h|--help) usage ;;
 	*) printf 'error: unknown argument %s\n' "$1" >&2; usage ;;
 	esac
@@ -55,17 +75,36 @@ done
 [ -n "$init" ] || { printf 'error: --init FILE is required\n' >&2; usage; }
 [ -f "$init" ] || die "--init $init: no such file"
 
-if [ -z "${GUEST_MODDIR:-}" ] || [ -z "${GUEST_BUSYBOX:-}" ]; then
-	eval "$("$TOP/scripts/guest-fetch.sh")"
+if [ -z "${GUEST_MODDIR:-}" ] || [ -z "${GUEST_BUSYBOX:-}" ] ||
+   { [ -n "$fio" ] && [ -z "${GUEST_FIO_ROOT:-}" ]; }; then
+	fetched=$("$TOP/scripts/guest-fetch.sh" ${fio:+--fio}) ||
+		die "scripts/guest-fetch.sh${fio:+ --fio} failed (see above); the image was not written"
+	eval "$fetched"
 fi
 KVER=${GUEST_KVER:-$(basename "$GUEST_MODDIR")}
 [ -d "$GUEST_MODDIR/kernel" ] || die "GUEST_MODDIR=$GUEST_MODDIR has no kernel/ folder (rerun scripts/guest-fetch.sh)"
 [ -f "$GUEST_BUSYBOX" ] || die "GUEST_BUSYBOX=$GUEST_BUSYBOX: no such file (rerun scripts/guest-fetch.sh)"
+if [ -n "$fio" ]; then
+	[ -x "${GUEST_FIO_ROOT:-}/usr/bin/fio" ] && [ -s "$GUEST_FIO_ROOT/.closure" ] ||
+		die "GUEST_FIO_ROOT=${GUEST_FIO_ROOT:-} has no usr/bin/fio and .closure (rerun scripts/guest-fetch.sh --fio)"
+fi
+# The module index (modules.dep, aliases, softdeps) comes from depmod; a
+# tree unpacked by hand may not have it yet.
+if [ ! -s "$GUEST_MODDIR/modules.dep" ]; then
+	case $GUEST_MODDIR in
+	*/lib/modules/"$KVER") ;;
+	*) die "GUEST_MODDIR=$GUEST_MODDIR has no modules.dep and does not end in lib/modules/$KVER, so depmod -b cannot index it; run depmod on it yourself (or rerun scripts/guest-fetch.sh)" ;;
+	esac
+	step "depmod -b ${GUEST_MODDIR%/lib/modules/"$KVER"} $KVER (no modules.dep yet)"
+	depmod -b "${GUEST_MODDIR%/lib/modules/"$KVER"}" "$KVER" ||
+		die "depmod -b ${GUEST_MODDIR%/lib/modules/"$KVER"} $KVER failed (is kmod installed, is $GUEST_MODDIR writable?)"
+	[ -s "$GUEST_MODDIR/modules.dep" ] || die "depmod wrote no $GUEST_MODDIR/modules.dep"
+fi
 
 umask 022
 export LC_ALL=C
 st=$(mktemp -d "${TMPDIR:-/tmp}/mkinitramfs.XXXXXX")
-trap 'rm -rf "$st"' EXIT
+trap 'rm -rf "$st" "$st.fio"' EXIT
 mdir=lib/modules/$KVER            # inside the image
 
 step "initramfs $out (kernel $KVER)"
@@ -96,11 +135,7 @@ declare -A index=() staged=() state=() hdeps=() required=()
 norm() { local n=${1##*/}; n=${n%.ko*}; printf '%s' "${n//-/_}"; }
 
 if [ ${#mods[@]} -gt 0 ] || [ ${#kos[@]} -gt 0 ]; then
-	if [ -s "$GUEST_MODDIR/modules.dep" ]; then
-		list=$(cut -d: -f1 "$GUEST_MODDIR/modules.dep")
-	else
-		list=$(cd "$GUEST_MODDIR" && find kernel extra updates -name '*.ko*' 2>/dev/null | sort)
-	fi
+	list=$(cut -d: -f1 "$GUEST_MODDIR/modules.dep")
 	while read -r n p; do
 		index[$n]=$p
 	done < <(awk -F/ 'NF { n = $NF; sub(/\.ko.*/, "", n); gsub("-", "_", n); print n, $0 }' <<<"$list")
@@ -216,8 +251,12 @@ for m in "${roots[@]}"; do visit "$m"; done
 for m in "${roots[@]}"; do mark_required "$m"; done
 : >"$st/etc/vfio-apple/modules"
 : >"$st/etc/vfio-apple/modules.optional"
+: >"$st/etc/vfio-apple/modules.names"
 if [ ${#order[@]} -gt 0 ]; then
 	printf '%s\n' "${order[@]}" >"$st/etc/vfio-apple/modules"
+	for n in "${!staged[@]}"; do
+		printf '%s %s\n' "${staged[$n]}" "$n"
+	done | sort >"$st/etc/vfio-apple/modules.names"
 	for n in "${!staged[@]}"; do
 		[ -n "${required[$n]:-}" ] || printf '%s\n' "${staged[$n]}"
 	done | sort >"$st/etc/vfio-apple/modules.optional"
@@ -230,6 +269,55 @@ if [ ${#order[@]} -gt 0 ]; then
 	depmod -b "$st" "$KVER" 2>"$st/.depmod.err" ||
 		{ cat "$st/.depmod.err" >&2; die "depmod on the image's modules failed"; }
 	rm -f "$st/.depmod.err"
+fi
+
+# Module parameters, by module name ('-' and '_' alike, as the kernel has
+# it).  A name that is not in the image is an error: its parameters would
+# silently go nowhere.
+for a in "${modargs[@]}"; do
+	n=${a%%=*} v=${a#*=}
+	[ "$n" != "$a" ] && [ -n "$n" ] || die "--modarg $a: expected NAME=ARGS (e.g. nvme_core=\"io_timeout=10\")"
+	n=$(norm "$n")
+	[ -n "${staged[$n]:-}" ] ||
+		die "--modarg $a: module $n is not in the image (modules: $(printf '%s ' "${!staged[@]}" | tr ' ' '\n' | sort | tr '\n' ' ')); add it to --modules or fix the name; a module built into the kernel takes NAME.param=value on the kernel command line instead"
+	mkdir -p "$st/etc/vfio-apple/modargs"
+	if [ -e "$st/etc/vfio-apple/modargs/$n" ]; then
+		printf ' %s' "$v" >>"$st/etc/vfio-apple/modargs/$n"
+	else
+		printf '%s' "$v" >"$st/etc/vfio-apple/modargs/$n"
+	fi
+done
+for f in "$st"/etc/vfio-apple/modargs/*; do [ ! -e "$f" ] || echo >>"$f"; done
+
+# --- fio ---------------------------------------------------------------------
+# Its closure as guest-fetch listed it (usr/bin is a link to bin here), as
+# a second gzip'd cpio archive appended to the image (the kernel unpacks
+# concatenated archives in turn).  That part is the same for every image,
+# so it is built once and kept beside the closure.
+fio_part=
+if [ -n "$fio" ]; then
+	fio_part=$GUEST_FIO_ROOT/.initramfs-${SOURCE_DATE_EPOCH:-0}.cpio.gz
+	if [ ! -s "$fio_part" ]; then
+		fst=$st.fio
+		mkdir -p "$fst"
+		nf=0
+		while read -r f; do
+			[ -n "$f" ] || continue
+			d=$f
+			case $d in usr/bin/*) d=bin/${d#usr/bin/} ;; esac
+			mkdir -p "$fst/$(dirname "$d")"
+			cp -a "$GUEST_FIO_ROOT/$f" "$fst/$d" || die "--fio: cannot copy $GUEST_FIO_ROOT/$f (rerun scripts/guest-fetch.sh --fio)"
+			nf=$((nf + 1))
+		done <"$GUEST_FIO_ROOT/.closure"
+		find "$fst" -exec touch -h -d "@${SOURCE_DATE_EPOCH:-0}" {} +
+		ftmp=$fio_part.tmp.$$
+		(cd "$fst" && find . -mindepth 1 -print0 | sort -z |
+			cpio --quiet -o -0 -H newc --reproducible -R 0:0 | gzip -n -6) >"$ftmp" ||
+			{ rm -rf "$ftmp" "$fst"; die "--fio: cpio/gzip of fio's closure failed"; }
+		mv -f "$ftmp" "$fio_part"
+		rm -rf "$fst"
+		step "  fio: $nf files from $GUEST_FIO_ROOT, archived once in $fio_part"
+	fi
 fi
 
 # --- extra files and init --------------------------------------------------
@@ -256,5 +344,8 @@ tmp=$out.tmp.$$
 (cd "$st" && find . -mindepth 1 -print0 | sort -z |
 	cpio --quiet -o -0 -H newc --reproducible -R 0:0 | gzip -n -6) >"$tmp" ||
 	{ rm -f "$tmp"; die "cpio/gzip of the image failed"; }
+if [ -n "$fio_part" ]; then
+	cat "$fio_part" >>"$tmp" || { rm -f "$tmp"; die "cannot append $fio_part to the image"; }
+fi
 mv -f "$tmp" "$out"
 ok "$out ($(du -k "$out" | cut -f1) KiB, ${#order[@]} modules)"
