@@ -13,6 +13,16 @@ check() {
 	return 1
 }
 
+# require NAME CMD...: a precondition.  Like check, but when CMD fails the
+# scenario stops here (one FAIL naming what is missing, then init prints
+# VFIOAPPLE-END): the checks after it would only test empty variables.
+require() {
+	n=$1; shift
+	if out=$("$@" 2>&1); then pass "$n"; return 0; fi
+	fail "$n" "precondition failed, later checks skipped: $* :: $(echo "$out" | tail -3 | tr '\n' ' ')"
+	exit 1
+}
+
 # check_eq NAME EXPECTED ACTUAL
 check_eq() {
 	if [ "$2" = "$3" ]; then pass "$1"; return 0; fi
@@ -31,7 +41,16 @@ check_ne() {
 wait_for() {
 	i=0
 	while [ ! -e "$1" ] && [ $i -lt $(($2 * 10)) ]; do sleep 0.1; i=$((i + 1)); done
-	[ -e "$1" ]
+	[ -e "$1" ] || { echo "$1 did not appear within $2 s"; return 1; }
+}
+
+# The kernel's page size in bytes, from the auxiliary vector the kernel
+# gave this process (AT_PAGESZ, type 6: pairs of native-endian 64-bit
+# words); busybox has no getconf.  Falls back to KernelPageSize in smaps.
+page_size() {
+	p=$(od -An -tu8 -w16 -v /proc/self/auxv 2>/dev/null | awk '$1 == 6 { print $2; exit }')
+	[ -n "$p" ] || p=$(awk '/^KernelPageSize:/ { print $2 * 1024; exit }' /proc/self/smaps 2>/dev/null)
+	echo "$p"
 }
 
 # Print a value the host may want (e.g. a measurement).
@@ -46,10 +65,12 @@ uptime_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 # bytes_verified, write_ms and read_ms (suffixed likewise).
 nvme_io() {
 	sfx=${1:+-$1}; mb=$2; dev=${3:-/dev/nvme0n1}
-	dd if=/dev/urandom of=/tmp/pattern bs=1M count="$mb" 2>/dev/null
+	require "block-device$sfx" wait_for "$dev" 20
+	require "pattern-generated$sfx" dd if=/dev/urandom of=/tmp/pattern bs=1M count="$mb"
 	want=$(sha256sum </tmp/pattern | cut -d' ' -f1)
 	t0=$(uptime_ms)
-	check "dd-write-direct$sfx" dd if=/tmp/pattern of="$dev" bs=1M count="$mb" oflag=direct
+	# Nothing to read back after a failed write.
+	require "dd-write-direct$sfx" dd if=/tmp/pattern of="$dev" bs=1M count="$mb" oflag=direct
 	t1=$(uptime_ms)
 	# A timed read on its own (hashing under TCG is slower than the device)...
 	dd if="$dev" of=/dev/null bs=1M count="$mb" iflag=direct 2>/dev/null

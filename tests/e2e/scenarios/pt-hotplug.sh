@@ -4,10 +4,9 @@ nvme_io before-unplug 16
 echo "VFIOAPPLE-SYNC unplug"
 i=0
 while [ -e "/sys/bus/pci/devices/$PT_BDF" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
-check device-removed test ! -e "/sys/bus/pci/devices/$PT_BDF"
+require device-removed test ! -e "/sys/bus/pci/devices/$PT_BDF"
 echo "VFIOAPPLE-SYNC replug"
-wait_for "/sys/bus/pci/devices/$PT_BDF" 60
-check device-back test -e "/sys/bus/pci/devices/$PT_BDF"
-wait_for /dev/nvme0n1 30
+require device-back wait_for "/sys/bus/pci/devices/$PT_BDF" 60
+require block-device-after-replug wait_for /dev/nvme0n1 30
 check_eq driver-bound-after-replug nvme "$(basename "$(readlink "/sys/bus/pci/devices/$PT_BDF/driver" 2>/dev/null)")"
 nvme_io after-replug 16

@@ -2,6 +2,8 @@
 # QEMU).  Marks the moment with a SYNC line, then writes until the I/O fails
 # (bounded: 200 x 256 MiB, far longer than the host waits), and reports how
 # it ended.
+# The timeouts nvme_core runs with (the host may have shortened them).
+note "nvme_io_timeout=$(cat /sys/module/nvme_core/parameters/io_timeout 2>/dev/null) nvme_admin_timeout=$(cat /sys/module/nvme_core/parameters/admin_timeout 2>/dev/null)"
 echo "VFIOAPPLE-SYNC io-start"
 t0=$(uptime_ms)
 i=0

@@ -1,7 +1,7 @@
 # The expansion ROM through sysfs: the simulator's image, read through the
 # dext (not a QEMU romfile).
 ROMF=/sys/bus/pci/devices/$PT_BDF/rom
-check rom-file-exists test -e "$ROMF"
+require rom-file-exists test -e "$ROMF"
 echo 1 >"$ROMF"
 dd if="$ROMF" of=/tmp/rom bs=4k 2>/dev/null
 echo 0 >"$ROMF"
