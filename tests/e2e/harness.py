@@ -46,7 +46,9 @@ def _eval_assignments(text):
     return env
 
 
-_platform = None
+_platforms = {}
+_qemu = None
+KERNELS = ("bookworm", "trixie", "trixie-16k")
 
 _libc = ctypes.CDLL(None, use_errno=True)
 PR_SET_PDEATHSIG = 1
@@ -58,24 +60,46 @@ def _die_with_parent():
     os.setsid()
 
 
-def platform():
-    """Paths of QEMU and the guest kernel pieces (built/fetched once, cached)."""
-    global _platform
-    if _platform is None:
+def default_kernel():
+    """The guest kernel of tests that do not name one: GUEST_KERNEL
+    (bookworm|trixie|trixie-16k), else bookworm (Linux 6.1)."""
+    k = os.environ.get("GUEST_KERNEL", "")
+    if "/" in k:       # an eval of guest-fetch.sh's output: a path
+        k = os.environ.get("GUEST_KERNEL_NAME", "")
+    return k or "bookworm"
+
+
+def platform(kernel=None, fio=False):
+    """Paths of QEMU and of the pieces of guest kernel `kernel` (a name of
+    KERNELS; default: default_kernel()), built/fetched once and cached; with
+    `fio`, also GUEST_FIO_ROOT."""
+    global _qemu
+    kernel = kernel or default_kernel()
+    if kernel not in KERNELS:
+        raise ValueError(f"guest kernel {kernel!r}: expected one of {', '.join(KERNELS)}")
+    if _qemu is None:
         qemu = os.environ.get("VFIO_APPLE_QEMU")
         if not qemu:
             qemu = subprocess.run([os.path.join(SCRIPTS, "qemu-build.sh")], check=True,
                                   stdout=subprocess.PIPE, text=True).stdout.strip().splitlines()[-1]
+        _qemu = qemu
+    key = (kernel, bool(fio))
+    if key not in _platforms:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GUEST_")}
+        env["GUEST_KERNEL"] = kernel
+        if os.environ.get("GUEST_KVER") and kernel == default_kernel():
+            env["GUEST_KVER"] = os.environ["GUEST_KVER"]     # a pin applies to its kernel
         guest = _eval_assignments(subprocess.run(
-            [os.path.join(SCRIPTS, "guest-fetch.sh")], check=True,
-            stdout=subprocess.PIPE, text=True).stdout)
-        _platform = dict(guest, QEMU=qemu)
-    return _platform
+            [os.path.join(SCRIPTS, "guest-fetch.sh")] + (["--fio"] if fio else []),
+            check=True, stdout=subprocess.PIPE, text=True, env=env).stdout)
+        _platforms[key] = guest
+    return dict(_platforms[key], QEMU=_qemu)
 
 
 class Check:
-    def __init__(self, name, ok, reason=""):
+    def __init__(self, name, ok, reason="", log=None):
         self.name, self.ok, self.reason = name, ok, reason
+        self.log = log      # the console log of the boot it belongs to
 
     def __repr__(self):
         return f"{'PASS' if self.ok else 'FAIL'} {self.name} {self.reason}".rstrip()
@@ -92,10 +116,14 @@ class Run:
         self.procs = []
         self.checks = []
         self.notes = {}     # key=value pairs the guest printed with `note`
+        self.initrd_kernel = {}     # initramfs path -> the kernel its modules are for
+        self.boot_times = []        # (label, kernel, seconds) of every boot
+        self._n_initrd = 0
 
     # -- host-side checks ---------------------------------------------------
     def check(self, name, ok, reason=""):
-        self.checks.append(Check(name, bool(ok), "" if ok else reason))
+        self.checks.append(Check(name, bool(ok), "" if ok else reason,
+                                 getattr(self, "console_log", None)))
         return bool(ok)
 
     # -- processes ----------------------------------------------------------
@@ -132,16 +160,32 @@ class Run:
         subprocess.run(["rm", "-rf", self.workdir])
 
     # -- guest --------------------------------------------------------------
-    def initramfs(self, scenario, modules=(), ko=(), add=(), params=None):
+    def initramfs(self, scenario, modules=(), ko=(), add=(), params=None,
+                  modargs=None, kernel=None, fio=False):
         """Build an initramfs that runs `scenario` as the test.
 
         `scenario` is a script name under tests/e2e/scenarios/ or a path, or
         a list of them, run in order as one script.  `params` (a dict)
         become shell variables set before the first script runs.
+        `modargs` maps a module name to its parameters, e.g.
+        {"nvme_core": "io_timeout=10"} ('-' and '_' alike, as in the
+        kernel); a module that is not in the image is an error.  Parameters
+        on the kernel command line (boot's `append`, e.g.
+        "nvme.poll_queues=2") reach the modules too.  `kernel` (a name of
+        KERNELS, default default_kernel()) picks the kernel whose modules go
+        in; boot() then boots that kernel.  `fio` adds fio and its libraries.
         """
-        out = os.path.join(self.workdir, "initramfs.cpio.gz")
+        kernel = kernel or default_kernel()
+        self._n_initrd += 1
+        n = self._n_initrd
+        out = os.path.join(self.workdir, f"initramfs-{n}.cpio.gz")
         parts = [scenario] if isinstance(scenario, str) else list(scenario)
-        scenario = os.path.join(self.workdir, "scenario.sh")
+        for a in add:
+            dst = "/" + a.split(":", 1)[-1].lstrip("/")
+            if dst.startswith("/etc/vfio-apple/"):
+                raise ValueError(f"add={a!r}: /etc/vfio-apple/ belongs to mkinitramfs.sh; "
+                                 "pass module parameters as modargs={name: args}")
+        scenario = os.path.join(self.workdir, f"scenario-{n}.sh")
         with open(scenario, "w") as f:
             for k, v in (params or {}).items():
                 f.write(f"{k}={shlex.quote(str(v))}\n")
@@ -160,20 +204,39 @@ class Run:
             argv += ["--ko", k]
         for a in add:
             argv += ["--add", a]
-        env = dict(os.environ, **platform())
-        subprocess.run(argv, check=True, env=env, stdout=subprocess.DEVNULL)
+        for m, v in (modargs or {}).items():
+            argv += ["--modarg", f"{m}={v}"]
+        if fio:
+            argv += ["--fio"]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GUEST_")}
+        env.update(platform(kernel, fio=fio))
+        r = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                           text=True)
+        if r.returncode != 0:
+            sys.stderr.write(r.stderr)
+            msg = [ln for ln in r.stderr.splitlines() if ln.startswith("error:")]
+            raise RuntimeError(f"mkinitramfs.sh failed (exit {r.returncode}): "
+                               f"{msg[-1] if msg else r.stderr.strip()[-300:]}")
+        self.initrd_kernel[out] = kernel
         return out
 
     def boot(self, initrd, qemu_args=(), mem="1G", smp=2, timeout=600,
-             append="", on_line=None, qmp=False, expect_end=True, tag=""):
+             append="", on_line=None, qmp=False, expect_end=True, tag="", kernel=None):
         """Boot the guest; return when it powers off, times out or dies.
 
         Streams the console to <logdir>/console.log.  Returns the guest's
         exit status from VFIOAPPLE-END, or None if it never got there.
         `on_line(run, line)` sees every console line as it arrives.  `tag`
-        names this boot's logs when a test boots more than once.
+        names this boot's logs when a test boots more than once.  `kernel`
+        (default: the one the initramfs was built for) must match the
+        initramfs's modules.
         """
-        plat = platform()
+        built_for = self.initrd_kernel.get(initrd)
+        kernel = kernel or built_for or default_kernel()
+        if built_for and kernel != built_for:
+            raise ValueError(f"boot(kernel={kernel!r}) with an initramfs built for {built_for!r}: "
+                             "its modules would not load; build it with initramfs(..., kernel=...)")
+        plat = platform(kernel)
         sfx = f"-{tag}" if tag else ""
         console = os.path.join(self.logdir, f"console{sfx}.log")
         self.console_log = console
@@ -208,7 +271,7 @@ class Run:
                     m = CHECK_RE.search(line)
                     if m:
                         self.checks.append(Check(m.group(2), m.group(1) == "PASS",
-                                                 m.group(3) or ""))
+                                                 m.group(3) or "", console))
                     m = NOTE_RE.search(line)
                     if m:
                         for kv in m.group(1).split():
@@ -222,6 +285,7 @@ class Run:
                         on_line(self, line)
 
         t = threading.Thread(target=reader, daemon=True)
+        t0 = time.time()
         t.start()
         try:
             p.wait(timeout=timeout)
@@ -231,6 +295,10 @@ class Run:
             os.killpg(p.pid, signal.SIGKILL)
             p.wait()
         t.join(timeout=5)
+        took = time.time() - t0
+        self.boot_times.append((tag or "boot", kernel, took))
+        print(f"boot {self.name}{sfx}: {plat['GUEST_KVER']} ({kernel}), {took:.1f} s")
+        sys.stdout.flush()
         self.qemu_rc = p.returncode
         if end["rc"] is None and expect_end:
             self.check("guest-reached-end", False,
@@ -273,7 +341,7 @@ def report(run):
             print(f"PASS: e2e/{run.name}/{c.name}")
         else:
             failed += 1
-            where = getattr(run, "console_log", run.logdir)
+            where = c.log or getattr(run, "console_log", run.logdir)
             print(f"FAIL: e2e/{run.name}/{c.name}: {c.reason} (log: {where})")
     sys.stdout.flush()
     return failed
