@@ -16,6 +16,7 @@ import harness  # noqa: E402
 import passthrough as pt  # noqa: E402
 
 MEM = 768 * pt.MiB
+TIMEOUT = 10        # seconds, nvme_core's io_timeout and admin_timeout
 
 
 def kill_later(proc, delay):
@@ -27,18 +28,22 @@ def kill_later(proc, delay):
 
 def sim_dies(run):
     sim = pt.start_sim(run, name="sim-dies", disk_size="4G")
-    timeout_arg = os.path.join(run.workdir, "nvme_core.args")
-    with open(timeout_arg, "w") as f:
-        f.write("io_timeout=10 admin_timeout=10\n")
 
     def on_line(run_, line):
         if line.endswith("VFIOAPPLE-SYNC io-start"):
             kill_later(sim, 3)
 
+    # Short NVMe timeouts (default 30 s and 60 s), so the lost device's
+    # I/O fails soon: one through the image, one on the kernel command line.
     initrd = run.initramfs(["pt-device.sh", "pt-kill-io.sh"], modules=["nvme"],
-                           add=[f"{timeout_arg}:/etc/vfio-apple/modargs/nvme_core"])
+                           modargs={"nvme-core": f"io_timeout={TIMEOUT}"})
     rc = run.boot(initrd, mem=f"{MEM >> 20}M", qemu_args=pt.qemu_args(sim, MEM), timeout=600,
-                  on_line=on_line, tag="sim-dies")
+                  on_line=on_line, tag="sim-dies", append=f"nvme_core.admin_timeout={TIMEOUT}")
+    n = run.notes
+    run.check("nvme-timeouts-applied",
+              n.get("nvme_io_timeout") == str(TIMEOUT) and n.get("nvme_admin_timeout") == str(TIMEOUT),
+              f"guest nvme_core io_timeout={n.get('nvme_io_timeout')} "
+              f"admin_timeout={n.get('nvme_admin_timeout')}, wanted {TIMEOUT}")
     run.check("qemu-survived-device-loss", run.qemu_rc == 0 and rc is not None,
               f"qemu exit {run.qemu_rc}, guest end {rc}")
     err = open(run.qemu_stderr).read()
@@ -78,10 +83,10 @@ def qemu_dies(run):
 
 def body(run):
     sim_dies(run)
-    run.checks = [harness.Check("sim-dies/" + c.name, c.ok, c.reason) for c in run.checks]
+    run.checks = [harness.Check("sim-dies/" + c.name, c.ok, c.reason, c.log) for c in run.checks]
     n = len(run.checks)
     qemu_dies(run)
-    run.checks[n:] = [harness.Check("qemu-dies/" + c.name, c.ok, c.reason) for c in run.checks[n:]]
+    run.checks[n:] = [harness.Check("qemu-dies/" + c.name, c.ok, c.reason, c.log) for c in run.checks[n:]]
 
 
 if __name__ == "__main__":
