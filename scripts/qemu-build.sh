@@ -12,7 +12,8 @@
 # When it does not, only files whose content changed are touched in the
 # work tree, so ninja rebuilds incrementally.
 #
-# Prints the path of qemu-system-aarch64 on stdout.  VFIO_APPLE_QEMU_BUILD
+# Prints the path of qemu-system-aarch64 on stdout; our qtest is built
+# beside it (build/tests/qtest/vfio-apple-test).  VFIO_APPLE_QEMU_BUILD
 # overrides the build directory.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -69,7 +70,9 @@ main() {
 		echo "${CONFIGURE_ARGS[*]}" >"$dir/configured"
 	fi
 	step "building QEMU (log: $dir/build.log)"
-	if ! ninja -C "$dir/build" qemu-system-aarch64 >"$dir/build.log" 2>&1; then
+	# The emulator, and our qtest (tests/qtest/vfio-apple-test) with it.
+	if ! ninja -C "$dir/build" qemu-system-aarch64 tests/qtest/vfio-apple-test \
+		>"$dir/build.log" 2>&1; then
 		# The compiler's and the generators' own words, not ninja's long
 		# FAILED: lines listing every output.
 		grep -v -E '^(FAILED: |\[[0-9]+/[0-9]+\] )' "$dir/build.log" |
@@ -77,8 +80,9 @@ main() {
 		die "QEMU build failed; full log: $dir/build.log"
 	fi
 	# Our own files build without a warning (QEMU's are not ours to judge).
-	if grep -E -A4 '(^|/)hw/vfio-apple/.*warning: ' "$dir/build.log" >&2; then
-		die "warnings in hw/vfio-apple/ (above); fix them"
+	if grep -E -A4 '(^|/)(hw/vfio-apple/|tests/qtest/vfio-apple).*warning: ' \
+		"$dir/build.log" >&2; then
+		die "warnings in our QEMU files (above); fix them"
 	fi
 	echo "$hash" >"$dir/stamp"
 	"$bin" --version | head -1 >&2

@@ -5,7 +5,8 @@
 #
 # Groups: unit (cmocka), mutation (tests/mutation: broken code must fail
 # a unit test), fuzz (libFuzzer, FUZZ_SECONDS each), build (QEMU
-# build cache and patch handling), sim (test client against the simulator),
+# build cache and patch handling), qtest (vfio-apple-pci in QEMU against
+# the simulator, no guest), sim (test client against the simulator),
 # hostile (malformed and abusive clients against the simulator's socket),
 # e2e (arm64 guest under QEMU TCG).  TEST_GROUPS="unit e2e" picks some.
 set -uo pipefail
@@ -13,7 +14,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 cd "$TOP"
 
-GROUPS_SEL=${TEST_GROUPS:-"unit mutation fuzz build sim hostile e2e"}
+GROUPS_SEL=${TEST_GROUPS:-"unit mutation fuzz build qtest sim hostile e2e"}
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 RESULTS=$TOP/build/test-results.txt
 mkdir -p build
@@ -100,6 +101,11 @@ fi
 if want build; then
 	phase "QEMU build (pinned source + overlay)"
 	tally < <("$TOP/tests/build/run.sh" 2>&1)
+fi
+
+if want qtest; then
+	phase "QEMU qtests of vfio-apple-pci (no guest)"
+	tally < <(tests/qtest/run.sh 2>&1)
 fi
 
 if want sim; then

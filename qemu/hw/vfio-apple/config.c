@@ -231,6 +231,11 @@ int vfio_apple_config_read(VFIOApplePCIDevice *a, off_t off, uint32_t size,
         return -EINVAL;
     }
 
+    if (qatomic_read(&a->lost)) {
+        /* A removed function: nothing of it answers, not even the cache. */
+        vfio_apple_cfg_read_absent(a, off, size, data);
+        return size;
+    }
     if (a->cfg_fresh || vfio_apple_cfg_all_cached(a, off, size)) {
         memcpy(data, a->cfg + off, size);
         a->cfg_cache_hits++;

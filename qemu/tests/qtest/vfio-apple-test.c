@@ -1,0 +1,883 @@
+/*
+ * QTest for vfio-apple-pci against vfio-apple-sim, which plays the Apple
+ * dext on Linux: config space and its cache, the config policy, BARs and
+ * the trapped MSI-X page, MSI-X delivery with masking and latching, reset,
+ * hot-unplug, device loss, a dext that stops answering, the DMA window
+ * and its refusals, and machines without vfio-apple=on left as they were.
+ *
+ * Needs the simulator: VFIO_APPLE_SIM=/path/to/vfio-apple-sim (otherwise
+ * every test is skipped).  The simulated device is an NVMe controller;
+ * the tests drive it with admin commands so that it does DMA and raises
+ * interrupts.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include "libqtest.h"
+#include "libqos/pci.h"
+#include "libqos/generic-pcihost.h"
+#include "qobject/qdict.h"
+#include "qobject/qlist.h"
+#include "hw/pci/pci_regs.h"
+
+#define SIM_VENDOR          0x7a7a
+#define SIM_DEVICE          0x0e01
+#define RAM_BASE            0x40000000ull
+#define RAM_SIZE            (512ull << 20)
+
+/* NVMe registers (BAR0) and the guest memory the tests use. */
+#define NVME_CAP            0x00
+#define NVME_CC             0x14
+#define NVME_CSTS           0x1c
+#define NVME_AQA            0x24
+#define NVME_ASQ            0x28
+#define NVME_ACQ            0x30
+#define NVME_DBS            0x1000
+#define NVME_QSIZE          16
+#define GPA_ASQ             (RAM_BASE + 0x100000)
+#define GPA_ACQ             (RAM_BASE + 0x101000)
+#define GPA_BUF             (RAM_BASE + 0x102000)
+#define GPA_MSI             (RAM_BASE + 0x200000)   /* MSI-X target */
+#define MSI_DATA            0x5a00
+
+typedef struct Sim {
+    char *dir;
+    char *sock;
+    GPid pid;
+} Sim;
+
+typedef struct Dev {
+    QTestState *qts;
+    QGenericPCIBus bus;
+    QPCIDevice *pdev;
+    QPCIBar bar0;
+    uint64_t iova_base;         /* bus address of RAM_BASE */
+    uint16_t sq_tail, cq_head, cid;
+    bool phase;
+} Dev;
+
+static const char *sim_binary(void)
+{
+    return g_getenv("VFIO_APPLE_SIM");
+}
+
+/* ------------------------------------------------------------ the sim -- */
+
+/* The simulator dies with the test, however the test ends. */
+static void sim_child_setup(gpointer opaque)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
+static void sim_start(Sim *s, const char *extra)
+{
+    g_autofree char *disk = NULL;
+    g_autofree char *cmd = NULL;
+    g_auto(GStrv) argv = NULL;
+    g_autoptr(GError) err = NULL;
+    int i;
+
+    s->dir = g_dir_make_tmp("vfio-apple-qtest-XXXXXX", &err);
+    g_assert_no_error(err);
+    s->sock = g_strdup_printf("%s/sim.sock", s->dir);
+    disk = g_strdup_printf("%s/disk.img", s->dir);
+    cmd = g_strdup_printf("%s --socket %s --device nvme,file=%s,size=64M "
+                          "--log-level warn %s", sim_binary(), s->sock, disk,
+                          extra ? extra : "");
+    g_assert(g_shell_parse_argv(cmd, NULL, &argv, &err));
+    g_assert(g_spawn_async(NULL, argv, NULL,
+                           G_SPAWN_DO_NOT_REAP_CHILD |
+                           G_SPAWN_STDOUT_TO_DEV_NULL,
+                           sim_child_setup, NULL, &s->pid, &err));
+    g_assert_no_error(err);
+    for (i = 0; i < 500 && !g_file_test(s->sock, G_FILE_TEST_EXISTS); i++) {
+        g_usleep(10 * 1000);
+    }
+    g_assert(g_file_test(s->sock, G_FILE_TEST_EXISTS));
+}
+
+static void sim_stop(Sim *s)
+{
+    int status;
+
+    if (s->pid) {
+        kill(s->pid, SIGCONT);
+        kill(s->pid, SIGTERM);
+        waitpid(s->pid, &status, 0);
+        g_spawn_close_pid(s->pid);
+        s->pid = 0;
+    }
+    g_autofree char *disk = g_strdup_printf("%s/disk.img", s->dir);
+    unlink(disk);
+    unlink(s->sock);
+    rmdir(s->dir);
+    g_free(s->sock);
+    g_free(s->dir);
+}
+
+/* The simulator's own counters, as JSON text. */
+static char *sim_stats(Sim *s)
+{
+    g_autofree char *cmd = g_strdup_printf("%s stats --socket %s",
+                                           sim_binary(), s->sock);
+    g_autoptr(GError) err = NULL;
+    char *out = NULL;
+    int status;
+
+    g_assert(g_spawn_command_line_sync(cmd, &out, NULL, &status, &err));
+    g_assert_no_error(err);
+    return out;
+}
+
+/* -------------------------------------------------------------- QEMU -- */
+
+static char *device_json(Sim *s, const char *extra)
+{
+    return g_strdup_printf("'{\"driver\": \"vfio-apple-pci\", \"id\": "
+                           "\"pt0\", \"socket\": {\"type\": \"unix\", "
+                           "\"path\": \"%s\"}%s%s}'", s->sock,
+                           extra ? ", " : "", extra ? extra : "");
+}
+
+static QTestState *qemu_start(Sim *s, const char *dev_extra,
+                              const char *machine_extra)
+{
+    g_autofree char *dev = device_json(s, dev_extra);
+
+    return qtest_initf("-M virt,vfio-apple=on -cpu max -m 512M -nodefaults "
+                       "-object memory-backend-memfd,id=mem,size=512M,"
+                       "share=on -machine memory-backend=mem %s "
+                       "-device %s", machine_extra ? machine_extra : "", dev);
+}
+
+/*
+ * Run QEMU to completion (it is expected to refuse to start): exit status
+ * and what it printed.
+ */
+static int qemu_run(const char *args, char **err_out)
+{
+    g_autofree char *cmd = g_strdup_printf("%s -display none -nographic "
+                                           "-monitor none -serial none -nodefaults "
+                                           "-S %s",
+                                           g_getenv("QTEST_QEMU_BINARY"),
+                                           args);
+    g_autoptr(GError) err = NULL;
+    int status;
+
+    g_assert(g_spawn_command_line_sync(cmd, NULL, err_out, &status, &err));
+    g_assert_no_error(err);
+    return status;
+}
+
+static QDict *query(QTestState *qts)
+{
+    QDict *resp = qtest_qmp(qts, "{'execute': 'x-query-vfio-apple'}");
+    QList *list = qdict_get_qlist(resp, "return");
+    QDict *info;
+
+    g_assert(list && !qlist_empty(list));
+    info = qobject_to(QDict, qlist_peek(list));
+    qobject_ref(info);
+    qobject_unref(resp);
+    return info;
+}
+
+static uint64_t calls_of(QDict *info, const char *method)
+{
+    QList *l = qdict_get_qlist(info, "dext-calls-by-method");
+    QListEntry *e;
+
+    QLIST_FOREACH_ENTRY(l, e) {
+        QDict *m = qobject_to(QDict, qlist_entry_obj(e));
+
+        if (!strcmp(qdict_get_str(m, "method"), method)) {
+            return qdict_get_int(m, "calls");
+        }
+    }
+    return 0;
+}
+
+static uint64_t query_calls(QTestState *qts, const char *method)
+{
+    g_autoptr(QDict) info = query(qts);
+
+    return method ? calls_of(info, method) : qdict_get_int(info, "dext-calls");
+}
+
+static void find_dev(QPCIDevice *pdev, int devfn, void *opaque)
+{
+    *(QPCIDevice **)opaque = pdev;
+}
+
+static void dev_open(Dev *d, Sim *s, const char *dev_extra)
+{
+    g_autoptr(QDict) info = NULL;
+    QList *win;
+
+    memset(d, 0, sizeof(*d));
+    d->qts = qemu_start(s, dev_extra, NULL);
+    qpci_init_generic(&d->bus, d->qts, NULL, false);
+    qpci_device_foreach(&d->bus.bus, SIM_VENDOR, SIM_DEVICE, find_dev,
+                        &d->pdev);
+    g_assert(d->pdev);
+    info = query(d->qts);
+    win = qdict_get_qlist(info, "window");
+    g_assert(win && !qlist_empty(win));
+    g_assert_cmpuint(qdict_get_int(qobject_to(QDict, qlist_peek(win)), "gpa"),
+                     ==, RAM_BASE);
+    d->iova_base = qdict_get_int(qobject_to(QDict, qlist_peek(win)), "iova");
+}
+
+static void dev_close(Dev *d)
+{
+    g_free(d->pdev);
+    qtest_quit(d->qts);
+}
+
+static bool wait_for(QTestState *qts, uint64_t gpa, uint32_t mask,
+                     uint32_t want, int ms)
+{
+    int i;
+
+    for (i = 0; i < ms; i++) {
+        if ((qtest_readl(qts, gpa) & mask) == want) {
+            return true;
+        }
+        g_usleep(1000);
+    }
+    return false;
+}
+
+/* ---------------------------------------------------- a tiny NVMe driver -- */
+
+/* Memory space and bus mastering: there is no I/O space on the platform. */
+static void dev_enable(Dev *d)
+{
+    qpci_config_writew(d->pdev, PCI_COMMAND,
+                       PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+    g_assert_cmphex(qpci_config_readw(d->pdev, PCI_COMMAND) &
+                    (PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER), ==,
+                    PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+}
+
+static uint32_t bar_readl(Dev *d, uint64_t off)
+{
+    return qpci_io_readl(d->pdev, d->bar0, off);
+}
+
+static void bar_writel(Dev *d, uint64_t off, uint32_t v)
+{
+    qpci_io_writel(d->pdev, d->bar0, off, v);
+}
+
+static bool csts_rdy_is(Dev *d, bool rdy)
+{
+    int i;
+
+    for (i = 0; i < 5000; i++) {
+        if (!!(bar_readl(d, NVME_CSTS) & 1) == rdy) {
+            return true;
+        }
+        g_usleep(1000);
+    }
+    return false;
+}
+
+static void nvme_enable(Dev *d)
+{
+    d->bar0 = qpci_iomap(d->pdev, 0, NULL);
+    dev_enable(d);
+    bar_writel(d, NVME_CC, 0);
+    g_assert(csts_rdy_is(d, false));
+    qtest_memset(d->qts, GPA_ASQ, 0, 0x2000);
+    bar_writel(d, NVME_AQA, (NVME_QSIZE - 1) | (NVME_QSIZE - 1) << 16);
+    bar_writel(d, NVME_ASQ, (uint32_t)(GPA_ASQ - RAM_BASE + d->iova_base));
+    bar_writel(d, NVME_ASQ + 4,
+               (uint32_t)((GPA_ASQ - RAM_BASE + d->iova_base) >> 32));
+    bar_writel(d, NVME_ACQ, (uint32_t)(GPA_ACQ - RAM_BASE + d->iova_base));
+    bar_writel(d, NVME_ACQ + 4,
+               (uint32_t)((GPA_ACQ - RAM_BASE + d->iova_base) >> 32));
+    bar_writel(d, NVME_CC, 1 | 6 << 16 | 4 << 20);
+    g_assert(csts_rdy_is(d, true));
+    d->sq_tail = d->cq_head = 0;
+    d->phase = true;
+}
+
+/* Submit Identify Controller into GPA_BUF; returns the command id. */
+static uint16_t nvme_identify(Dev *d)
+{
+    uint32_t cmd[16] = { 0 };
+    uint64_t prp = GPA_BUF - RAM_BASE + d->iova_base;
+    uint32_t stride = 4 << ((bar_readl(d, NVME_CAP + 4) >> 0) & 0xf);
+
+    d->cid++;
+    cmd[0] = 0x06 | (uint32_t)d->cid << 16;
+    cmd[6] = (uint32_t)prp;
+    cmd[7] = (uint32_t)(prp >> 32);
+    cmd[10] = 1;                                /* CNS: the controller */
+    qtest_memwrite(d->qts, GPA_ASQ + d->sq_tail * 64, cmd, sizeof(cmd));
+    d->sq_tail = (d->sq_tail + 1) % NVME_QSIZE;
+    bar_writel(d, NVME_DBS, d->sq_tail);
+    (void)stride;
+    return d->cid;
+}
+
+/* Wait for the completion of @cid; consume it.  Returns its status. */
+static int nvme_complete(Dev *d, uint16_t cid)
+{
+    uint64_t cqe = GPA_ACQ + d->cq_head * 16;
+    uint32_t stride = 4 << (bar_readl(d, NVME_CAP + 4) & 0xf);
+    uint32_t dw3;
+
+    if (!wait_for(d->qts, cqe + 12, 1 << 16, d->phase ? 1 << 16 : 0, 5000)) {
+        return -1;
+    }
+    dw3 = qtest_readl(d->qts, cqe + 12);
+    g_assert_cmpuint(dw3 & 0xffff, ==, cid);
+    d->cq_head = (d->cq_head + 1) % NVME_QSIZE;
+    if (!d->cq_head) {
+        d->phase = !d->phase;
+    }
+    bar_writel(d, NVME_DBS + stride, d->cq_head);
+    return dw3 >> 17;
+}
+
+/* Program MSI-X vector 0 to write MSI_DATA to GPA_MSI; enable MSI-X. */
+static uint8_t msix_setup(Dev *d)
+{
+    uint8_t cap = qpci_find_capability(d->pdev, PCI_CAP_ID_MSIX, 0);
+    uint32_t table = qpci_config_readl(d->pdev, cap + PCI_MSIX_TABLE);
+    uint16_t flags = qpci_config_readw(d->pdev, cap + PCI_MSIX_FLAGS);
+
+    g_assert(cap);
+    g_assert_cmpuint(table & PCI_MSIX_TABLE_BIR, ==, 0);
+    table &= PCI_MSIX_TABLE_OFFSET;
+    bar_writel(d, table + PCI_MSIX_ENTRY_LOWER_ADDR, (uint32_t)GPA_MSI);
+    bar_writel(d, table + PCI_MSIX_ENTRY_UPPER_ADDR, GPA_MSI >> 32);
+    bar_writel(d, table + PCI_MSIX_ENTRY_DATA, MSI_DATA);
+    bar_writel(d, table + PCI_MSIX_ENTRY_VECTOR_CTRL, 0);
+    qpci_config_writew(d->pdev, cap + PCI_MSIX_FLAGS,
+                       flags | PCI_MSIX_FLAGS_ENABLE);
+    qtest_writel(d->qts, GPA_MSI, 0);
+    return cap;
+}
+
+static void msix_mask(Dev *d, bool mask)
+{
+    uint8_t cap = qpci_find_capability(d->pdev, PCI_CAP_ID_MSIX, 0);
+    uint32_t table = qpci_config_readl(d->pdev, cap + PCI_MSIX_TABLE) &
+                     PCI_MSIX_TABLE_OFFSET;
+
+    bar_writel(d, table + PCI_MSIX_ENTRY_VECTOR_CTRL,
+               mask ? PCI_MSIX_ENTRY_CTRL_MASKBIT : 0);
+}
+
+/* -------------------------------------------------------------- tests -- */
+
+/* Identity, cached bytes, a device register read through the dext. */
+static void test_config_cache(void)
+{
+    Sim s;
+    Dev d;
+    uint64_t reads;
+
+    sim_start(&s, NULL);
+    dev_open(&d, &s, NULL);
+    reads = query_calls(d.qts, "CONFIG_READ");
+    g_assert_cmphex(qpci_config_readw(d.pdev, PCI_VENDOR_ID), ==, SIM_VENDOR);
+    g_assert_cmphex(qpci_config_readw(d.pdev, PCI_DEVICE_ID), ==, SIM_DEVICE);
+    g_assert_cmphex(qpci_config_readl(d.pdev, PCI_CLASS_REVISION) >> 8, ==,
+                    0x010802);
+    /* Read-only bytes come from the cache: no dext call. */
+    g_assert_cmpuint(query_calls(d.qts, "CONFIG_READ"), ==, reads);
+    /* No INTx on the platform. */
+    g_assert_cmpuint(qpci_config_readb(d.pdev, PCI_INTERRUPT_PIN), ==, 0);
+    /* Status is the device's: read through the dext every time. */
+    qpci_config_readw(d.pdev, PCI_STATUS);
+    qpci_config_readw(d.pdev, PCI_STATUS);
+    g_assert_cmpuint(query_calls(d.qts, "CONFIG_READ"), ==, reads + 2);
+    dev_close(&d);
+    sim_stop(&s);
+}
+
+/*
+ * Writes QEMU emulates (BAR sizing) cost no dext call; a write the dext's
+ * policy drops (PCIe Device Control) does not change the device.
+ */
+static void test_config_policy(void)
+{
+    Sim s;
+    Dev d;
+    uint64_t writes, spared;
+    uint8_t exp;
+    uint16_t devctl;
+    g_autoptr(QDict) before = NULL;
+    g_autoptr(QDict) after = NULL;
+
+    sim_start(&s, NULL);
+    dev_open(&d, &s, NULL);
+    before = query(d.qts);
+    writes = calls_of(before, "CONFIG_WRITE");
+    spared = qdict_get_int(before, "config-writes-spared");
+    qpci_config_writel(d.pdev, PCI_BASE_ADDRESS_0, 0xffffffff);
+    g_assert_cmphex(qpci_config_readl(d.pdev, PCI_BASE_ADDRESS_0) &
+                    ~0xfu, ==, 0xffff8000);     /* a 32 KiB BAR */
+    after = query(d.qts);
+    g_assert_cmpuint(calls_of(after, "CONFIG_WRITE"), ==, writes);
+    g_assert_cmpuint(qdict_get_int(after, "config-writes-spared"), >, spared);
+
+    exp = qpci_find_capability(d.pdev, PCI_CAP_ID_EXP, 0);
+    g_assert(exp);
+    devctl = qpci_config_readw(d.pdev, exp + PCI_EXP_DEVCTL);
+    /* Max payload 4096 bytes: never with live DART mappings. */
+    qpci_config_writew(d.pdev, exp + PCI_EXP_DEVCTL,
+                       (devctl & ~PCI_EXP_DEVCTL_PAYLOAD) | (5 << 5));
+    g_assert_cmphex(qpci_config_readw(d.pdev, exp + PCI_EXP_DEVCTL), ==,
+                    devctl);
+    dev_close(&d);
+    sim_stop(&s);
+}
+
+/*
+ * The shared BAR page is plain memory: register reads make no dext call.
+ * The trapped page holds the MSI-X table, which QEMU emulates.
+ */
+static void test_bar_mapping(void)
+{
+    Sim s;
+    Dev d;
+    uint64_t mmio;
+    uint32_t vs;
+
+    sim_start(&s, NULL);
+    dev_open(&d, &s, NULL);
+    d.bar0 = qpci_iomap(d.pdev, 0, NULL);
+    dev_enable(&d);
+    mmio = query_calls(d.qts, "MMIO_READ") + query_calls(d.qts, "MMIO_WRITE");
+    vs = bar_readl(&d, 0x08);
+    g_assert_cmphex(vs, >=, 0x10000);           /* NVMe 1.0 or later */
+    bar_readl(&d, NVME_CAP);
+    bar_readl(&d, NVME_CSTS);
+    msix_setup(&d);
+    g_assert_cmpuint(query_calls(d.qts, "MMIO_READ") +
+                     query_calls(d.qts, "MMIO_WRITE"), ==, mmio);
+    dev_close(&d);
+    sim_stop(&s);
+}
+
+/*
+ * An admin command does DMA through the window and completes with an
+ * MSI-X interrupt, written by QEMU's MSI-X emulation to the guest address
+ * programmed in the table.  A masked vector's interrupt stays pending
+ * and arrives on unmask.
+ */
+static void test_msix_delivery_and_masking(void)
+{
+    Sim s;
+    Dev d;
+    uint16_t cid;
+    uint64_t irqs;
+
+    sim_start(&s, NULL);
+    dev_open(&d, &s, NULL);
+    nvme_enable(&d);
+    msix_setup(&d);
+    cid = nvme_identify(&d);
+    g_assert_cmpint(nvme_complete(&d, cid), ==, 0);
+    /* The controller's identity came through DMA: its vendor ID. */
+    g_assert_cmphex(qtest_readw(d.qts, GPA_BUF), ==, SIM_VENDOR);
+    g_assert(wait_for(d.qts, GPA_MSI, ~0u, MSI_DATA, 5000));
+    irqs = qdict_get_int(query(d.qts), "interrupts");
+    g_assert_cmpuint(irqs, >=, 1);
+
+    msix_mask(&d, true);
+    qtest_writel(d.qts, GPA_MSI, 0);
+    cid = nvme_identify(&d);
+    g_assert_cmpint(nvme_complete(&d, cid), ==, 0);
+    g_usleep(200 * 1000);
+    g_assert_cmphex(qtest_readl(d.qts, GPA_MSI), ==, 0);    /* masked */
+    msix_mask(&d, false);
+    g_assert(wait_for(d.qts, GPA_MSI, ~0u, MSI_DATA, 5000)); /* pending */
+    dev_close(&d);
+    sim_stop(&s);
+}
+
+/*
+ * With MSI-X disabled, the dext's vectors are disabled but stay set up:
+ * an interrupt then is latched in the dext and delivered when MSI-X is
+ * enabled again, with no new IRQ_SETUP.
+ */
+static void test_msix_latching_across_disable(void)
+{
+    Sim s;
+    Dev d;
+    uint16_t cid, flags;
+    uint8_t cap;
+    uint64_t setups;
+
+    sim_start(&s, NULL);
+    dev_open(&d, &s, NULL);
+    nvme_enable(&d);
+    cap = msix_setup(&d);
+    cid = nvme_identify(&d);
+    g_assert_cmpint(nvme_complete(&d, cid), ==, 0);
+    g_assert(wait_for(d.qts, GPA_MSI, ~0u, MSI_DATA, 5000));
+    setups = query_calls(d.qts, "IRQ_SETUP");
+
+    flags = qpci_config_readw(d.pdev, cap + PCI_MSIX_FLAGS);
+    qpci_config_writew(d.pdev, cap + PCI_MSIX_FLAGS,
+                       flags & ~PCI_MSIX_FLAGS_ENABLE);
+    qtest_writel(d.qts, GPA_MSI, 0);
+    cid = nvme_identify(&d);
+    g_assert_cmpint(nvme_complete(&d, cid), ==, 0);
+    g_usleep(200 * 1000);
+    g_assert_cmphex(qtest_readl(d.qts, GPA_MSI), ==, 0);
+    qpci_config_writew(d.pdev, cap + PCI_MSIX_FLAGS, flags);
+    g_assert(wait_for(d.qts, GPA_MSI, ~0u, MSI_DATA, 5000));
+    g_assert_cmpuint(query_calls(d.qts, "IRQ_SETUP"), ==, setups);
+    dev_close(&d);
+    sim_stop(&s);
+}
+
+/* A guest FLR resets the function through the dext. */
+static void test_flr(void)
+{
+    Sim s;
+    Dev d;
+    uint8_t exp;
+    uint64_t resets;
+
+    sim_start(&s, NULL);
+    dev_open(&d, &s, NULL);
+    nvme_enable(&d);
+    resets = query_calls(d.qts, "RESET");
+    exp = qpci_find_capability(d.pdev, PCI_CAP_ID_EXP, 0);
+    qpci_config_writew(d.pdev, exp + PCI_EXP_DEVCTL,
+                       qpci_config_readw(d.pdev, exp + PCI_EXP_DEVCTL) |
+                       PCI_EXP_DEVCTL_BCR_FLR);
+    g_assert_cmpuint(query_calls(d.qts, "RESET"), ==, resets + 1);
+    /* A reset controller: disabled, and BAR0 unassigned again. */
+    d.bar0 = qpci_iomap(d.pdev, 0, NULL);
+    dev_enable(&d);
+    g_assert_cmphex(bar_readl(&d, NVME_CC), ==, 0);
+    dev_close(&d);
+    sim_stop(&s);
+}
+
+/*
+ * The dext stops answering (SIGSTOP): the first access waits at most
+ * x-msg-timeout, later ones not at all, the monitor keeps answering; when
+ * the dext answers again the device does too.
+ */
+static void test_stuck_dext(void)
+{
+    Sim s;
+    Dev d;
+    gint64 t0, dt;
+    int i;
+    g_autoptr(QDict) info = NULL;
+
+    sim_start(&s, NULL);
+    dev_open(&d, &s, "\"x-msg-timeout\": 200");
+    g_assert_cmphex(qpci_config_readw(d.pdev, PCI_STATUS) & PCI_STATUS_CAP_LIST,
+                    ==, PCI_STATUS_CAP_LIST);
+    kill(s.pid, SIGSTOP);
+
+    t0 = g_get_monotonic_time();
+    g_assert_cmphex(qpci_config_readw(d.pdev, PCI_STATUS), ==, 0xffff);
+    dt = g_get_monotonic_time() - t0;
+    g_assert_cmpint(dt, <, 1000 * 1000);
+    /* Cached identity still answers; the rest without waiting. */
+    g_assert_cmphex(qpci_config_readw(d.pdev, PCI_VENDOR_ID), ==, SIM_VENDOR);
+    t0 = g_get_monotonic_time();
+    for (i = 0; i < 10; i++) {
+        g_assert_cmphex(qpci_config_readw(d.pdev, PCI_STATUS), ==, 0xffff);
+    }
+    g_assert_cmpint(g_get_monotonic_time() - t0, <, 200 * 1000);
+    t0 = g_get_monotonic_time();
+    info = query(d.qts);
+    g_assert_cmpint(g_get_monotonic_time() - t0, <, 200 * 1000);
+    g_assert(qdict_get_bool(info, "unresponsive"));
+    g_assert_cmpuint(qdict_get_int(info, "dext-timeouts"), ==, 1);
+
+    kill(s.pid, SIGCONT);
+    for (i = 0; i < 300; i++) {
+        g_autoptr(QDict) now = query(d.qts);
+
+        if (!qdict_get_bool(now, "unresponsive")) {
+            break;
+        }
+        g_usleep(10 * 1000);
+    }
+    g_assert_cmpint(i, <, 300);
+    g_assert_cmphex(qpci_config_readw(d.pdev, PCI_STATUS) & PCI_STATUS_CAP_LIST,
+                    ==, PCI_STATUS_CAP_LIST);
+    dev_close(&d);
+    sim_stop(&s);
+}
+
+/* The dext dies: the device is lost and reads all-ones, QEMU carries on. */
+static void test_device_lost(void)
+{
+    Sim s;
+    Dev d;
+    int i, status;
+
+    sim_start(&s, NULL);
+    dev_open(&d, &s, NULL);
+    kill(s.pid, SIGKILL);
+    waitpid(s.pid, &status, 0);
+    g_spawn_close_pid(s.pid);
+    s.pid = 0;
+    for (i = 0; i < 500; i++) {
+        g_autoptr(QDict) info = query(d.qts);
+
+        if (qdict_get_bool(info, "lost")) {
+            break;
+        }
+        g_usleep(10 * 1000);
+    }
+    g_assert_cmpint(i, <, 500);
+    g_assert_cmphex(qpci_config_readw(d.pdev, PCI_VENDOR_ID), ==, 0xffff);
+    g_assert_cmphex(qpci_config_readw(d.pdev, PCI_STATUS), ==, 0xffff);
+    dev_close(&d);
+    sim_stop(&s);
+}
+
+/*
+ * device_del in a hotplug slot, completed as a guest would (slot powered
+ * off): the session and the window's mapping are released.
+ */
+static void test_hot_unplug(void)
+{
+    Sim s;
+    QTestState *qts;
+    QGenericPCIBus bus;
+    QPCIDevice *rp = NULL;
+    g_autofree char *dev = NULL;
+    g_autofree char *st = NULL;
+    uint8_t exp;
+    uint16_t sltctl;
+    QDict *resp;
+
+    sim_start(&s, NULL);
+    dev = device_json(&s, "\"bus\": \"rp0\"");
+    qts = qtest_initf("-M virt,vfio-apple=on -cpu max -m 512M -nodefaults "
+                      "-object memory-backend-memfd,id=mem,size=512M,"
+                      "share=on -machine memory-backend=mem "
+                      "-device pcie-root-port,id=rp0,chassis=1,slot=1 "
+                      "-device %s", dev);
+    qpci_init_generic(&bus, qts, NULL, false);
+    qpci_device_foreach(&bus.bus, 0x1b36, 0x000c, find_dev, &rp);
+    g_assert(rp);
+    st = sim_stats(&s);
+    g_assert(strstr(st, "\"session_open\": true") ||
+             strstr(st, "\"session_open\":true"));
+
+    qtest_qmp_device_del_send(qts, "pt0");
+    exp = qpci_find_capability(rp, PCI_CAP_ID_EXP, 0);
+    sltctl = qpci_config_readw(rp, exp + PCI_EXP_SLTCTL);
+    sltctl &= ~PCI_EXP_SLTCTL_PIC;
+    qpci_config_writew(rp, exp + PCI_EXP_SLTCTL,
+                       sltctl | PCI_EXP_SLTCTL_PWR_IND_OFF |
+                       PCI_EXP_SLTCTL_PCC);
+    qtest_qmp_eventwait(qts, "DEVICE_DELETED");
+    resp = qtest_qmp(qts, "{'execute': 'x-query-vfio-apple'}");
+    g_assert(qlist_empty(qdict_get_qlist(resp, "return")));
+    qobject_unref(resp);
+    g_free(st);
+    st = sim_stats(&s);
+    g_assert(strstr(st, "\"session_open\": false") ||
+             strstr(st, "\"session_open\":false"));
+    g_assert(strstr(st, "\"live_mappings\": 0") ||
+             strstr(st, "\"live_mappings\":0"));
+    g_free(rp);
+    qtest_quit(qts);
+    sim_stop(&s);
+}
+
+/* The window: all of RAM, one segment, its overlaps reported. */
+static void test_window_layout(void)
+{
+    Sim s;
+    Dev d;
+    g_autoptr(QDict) info = NULL;
+    QList *win;
+
+    sim_start(&s, NULL);
+    dev_open(&d, &s, NULL);
+    info = query(d.qts);
+    g_assert_cmpuint(qdict_get_int(info, "window-gpa"), ==, RAM_BASE);
+    g_assert_cmpuint(qdict_get_int(info, "window-size"), ==, RAM_SIZE);
+    g_assert_cmpuint(qdict_get_int(info, "dma-mappings"), ==, 1);
+    win = qdict_get_qlist(info, "window");
+    g_assert_cmpuint(qlist_size(win), ==, 1);
+    g_assert_cmpuint(d.iova_base, !=, RAM_BASE);  /* the DART chose it */
+    dev_close(&d);
+    sim_stop(&s);
+}
+
+/*
+ * Low IOVAs overlapping the GIC's MSI doorbell: the doorbell stays above
+ * the window for emulated devices, the RAM behind it is reserved.
+ */
+static void test_window_overlaps_doorbell(void)
+{
+    Sim s;
+    Dev d;
+    g_autoptr(QDict) info = NULL;
+    QList *ov;
+    QListEntry *e;
+    bool doorbell = false;
+
+    sim_start(&s, "--dart-iova-base 0x4000");
+    dev_open(&d, &s, NULL);
+    info = query(d.qts);
+    ov = qdict_get_qlist(info, "window-overlaps");
+    QLIST_FOREACH_ENTRY(ov, e) {
+        QDict *o = qobject_to(QDict, qlist_entry_obj(e));
+
+        if (!strcmp(qdict_get_str(o, "kind"), "msi-doorbell")) {
+            doorbell = true;
+            g_assert(qdict_haskey(o, "reserved-gpa"));
+        }
+    }
+    g_assert(doorbell);
+    dev_close(&d);
+    sim_stop(&s);
+}
+
+static void expect_refusal(const char *args, const char *says)
+{
+    g_autofree char *err = NULL;
+    int status = qemu_run(args, &err);
+
+    g_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+    if (!strstr(err, says)) {
+        g_test_message("QEMU said: %s", err);
+    }
+    g_assert(strstr(err, says));
+}
+
+/* Configurations the window cannot serve are refused, saying why. */
+static void test_window_refusals(void)
+{
+    Sim s;
+    g_autofree char *dev = NULL;
+    g_autofree char *a1 = NULL, *a2 = NULL, *a3 = NULL;
+
+    sim_start(&s, NULL);
+    dev = device_json(&s, NULL);
+    a1 = g_strdup_printf("-M virt -cpu max -m 512M -object "
+                         "memory-backend-memfd,id=mem,size=512M,share=on "
+                         "-machine memory-backend=mem -device %s", dev);
+    expect_refusal(a1, "vfio-apple=on");
+    a2 = g_strdup_printf("-M virt,vfio-apple=on -cpu max -m 2G -object "
+                         "memory-backend-memfd,id=mem,size=2G,share=on "
+                         "-machine memory-backend=mem -device %s", dev);
+    /* 1 GiB window at 1 GiB ends at 2 GiB: fine; 768M would not be. */
+    g_free(dev);
+    dev = device_json(&s, "\"window-size\": 805306368");
+    g_free(a2);
+    a2 = g_strdup_printf("-M virt,vfio-apple=on -cpu max -m 2G -object "
+                         "memory-backend-memfd,id=mem,size=2G,share=on "
+                         "-machine memory-backend=mem -device %s", dev);
+    expect_refusal(a2, "power-of-two");
+    a3 = g_strdup_printf("-M virt,vfio-apple=on,iommu=smmuv3 -cpu max "
+                         "-m 512M");
+    expect_refusal(a3, "virtual IOMMU");
+    sim_stop(&s);
+}
+
+/*
+ * Without vfio-apple=on the machine is exactly what it was: no address
+ * space of ours, the PCI devices' bus-master address space is system
+ * memory (so nothing believes a vIOMMU is there), the same device tree.
+ */
+/* `info mtree` with the pci-testdev's bus mastering on. */
+static char *mtree_of(const char *machine)
+{
+    QTestState *qts = qtest_initf("-M %s -cpu max -nodefaults "
+                                  "-device pci-testdev", machine);
+    QGenericPCIBus bus;
+    QPCIDevice *dev = NULL;
+    char *mtree;
+
+    qpci_init_generic(&bus, qts, NULL, false);
+    qpci_device_foreach(&bus.bus, 0x1b36, 0x0005, find_dev, &dev);
+    g_assert(dev);
+    qpci_device_enable(dev);
+    mtree = qtest_hmp(qts, "info mtree");
+    g_free(dev);
+    qtest_quit(qts);
+    return mtree;
+}
+
+static void test_no_window_machine_unchanged(void)
+{
+    g_autofree char *mtree = NULL;
+    g_autofree char *dir = g_dir_make_tmp("vfio-apple-dtb-XXXXXX", NULL);
+    g_autofree char *a = g_strdup_printf("%s/plain.dtb", dir);
+    g_autofree char *b = g_strdup_printf("%s/on.dtb", dir);
+    g_autofree char *args = NULL;
+    g_autofree char *da = NULL, *db = NULL, *err = NULL;
+    gsize la, lb;
+
+    mtree = mtree_of("virt");
+    g_assert(!strstr(mtree, "vfio-apple"));
+    g_assert(strstr(mtree, "alias bus master @system"));
+    g_free(mtree);
+    mtree = mtree_of("virt,vfio-apple=on");
+    g_assert(strstr(mtree, "alias bus master @vfio-apple-dma"));
+
+    /* No window, no dma-ranges: the device trees are byte for byte equal. */
+    args = g_strdup_printf("-M virt,dtb-randomness=off,dumpdtb=%s -cpu max", a);
+    qemu_run(args, &err);
+    g_free(args);
+    g_free(err);
+    args = g_strdup_printf("-M virt,vfio-apple=on,dtb-randomness=off,dumpdtb=%s "
+                           "-cpu max", b);
+    qemu_run(args, &err);
+    g_assert(g_file_get_contents(a, &da, &la, NULL));
+    g_assert(g_file_get_contents(b, &db, &lb, NULL));
+    g_assert_cmpuint(la, ==, lb);
+    g_assert(!memcmp(da, db, la));
+    g_assert(!g_strstr_len(da, la, "dma-ranges"));
+    unlink(a);
+    unlink(b);
+    rmdir(dir);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+
+    /* The machine-level check needs no simulator. */
+    qtest_add_func("/vfio-apple/machine/no-window-unchanged",
+                   test_no_window_machine_unchanged);
+    if (!sim_binary()) {
+        g_test_message("VFIO_APPLE_SIM is not set: skipping the device "
+                       "tests");
+        return g_test_run();
+    }
+    qtest_add_func("/vfio-apple/config/cache", test_config_cache);
+    qtest_add_func("/vfio-apple/config/policy", test_config_policy);
+    qtest_add_func("/vfio-apple/bar/mapping", test_bar_mapping);
+    qtest_add_func("/vfio-apple/msix/delivery-and-masking",
+                   test_msix_delivery_and_masking);
+    qtest_add_func("/vfio-apple/msix/latching-across-disable",
+                   test_msix_latching_across_disable);
+    qtest_add_func("/vfio-apple/reset/flr", test_flr);
+    qtest_add_func("/vfio-apple/dext/stuck", test_stuck_dext);
+    qtest_add_func("/vfio-apple/dext/lost", test_device_lost);
+    qtest_add_func("/vfio-apple/hotplug/unplug", test_hot_unplug);
+    qtest_add_func("/vfio-apple/window/layout", test_window_layout);
+    qtest_add_func("/vfio-apple/window/overlaps-doorbell",
+                   test_window_overlaps_doorbell);
+    qtest_add_func("/vfio-apple/window/refusals", test_window_refusals);
+    return g_test_run();
+}
