@@ -47,6 +47,7 @@
 #include "system/device_tree.h"
 #include "hw/pci/pci.h"
 #include "hw/pci/pci_bus.h"
+#include "hw/boards.h"
 
 #include "container.h"
 #include "trace.h"
@@ -316,6 +317,43 @@ static bool vfio_apple_window_place(VFIOAppleWindow *w, void *fdt,
     return true;
 }
 
+/*
+ * How far to extend the last dma-ranges entry past the window so that its
+ * bus range ends on a power of two.  Linux (dma_addressing_limited())
+ * compares the bus limit from dma-ranges with the bus address of the last
+ * RAM page rounded up to 2^n - 1; below it, the device counts as
+ * addressing-limited and 6.12 caps every mapping at swiotlb's 252 KiB.
+ * Only when the window is all of guest RAM and nothing can be plugged
+ * after it: the extra CPU range then holds no RAM, so no DMA goes there,
+ * and the guest's DMA zone still covers only the window.  0 otherwise.
+ */
+static uint64_t vfio_apple_window_pad(VFIOAppleWindow *w)
+{
+    MachineState *ms = MACHINE(qdev_get_machine());
+    const VFIOAppleWindowSeg *last = &w->segs[w->nsegs - 1];
+    uint64_t total = 0, end = last->iova + last->size, pad;
+    unsigned i;
+
+    for (i = 0; i < w->nsegs; i++) {
+        total += w->segs[i].size;
+    }
+    if (!ms->ram || ms->device_memory || w->segs[0].gpa != ms->ram->addr ||
+        total != memory_region_size(ms->ram) || is_power_of_2(end) ||
+        end > (1ull << 62)) {
+        return 0;
+    }
+    pad = pow2ceil(end) - end;
+    /* The extra bus range must not be another segment's. */
+    for (i = 0; i + 1 < w->nsegs; i++) {
+        if (w->segs[i].iova < end + pad && end < w->segs[i].iova +
+                                                 w->segs[i].size) {
+            return 0;
+        }
+    }
+    trace_vfio_apple_window_pad(end, pad);
+    return pad;
+}
+
 void vfio_apple_machine_done(void *fdt, const char *pcie_node, bool user_dtb,
                              bool acpi, hwaddr msi_base, uint64_t msi_size,
                              Error **errp)
@@ -323,6 +361,7 @@ void vfio_apple_machine_done(void *fdt, const char *pcie_node, bool user_dtb,
     ERRP_GUARD();
     VFIOAppleWindow *w = &vfio_apple_window;
     g_autofree uint32_t *cells = NULL;
+    uint64_t pad;
     unsigned i;
 
     w->machine_done = true;
@@ -352,15 +391,23 @@ void vfio_apple_machine_done(void *fdt, const char *pcie_node, bool user_dtb,
         return;
     }
 
+    pad = vfio_apple_window_pad(w);
+
     /*
      * PCI bus address (3 cells: space code, high, low), CPU address (2),
      * size (2).  Memory space, 64-bit when the IOVAs need it.
      */
     cells = g_new0(uint32_t, w->nsegs * 7);
     for (i = 0; i < w->nsegs; i++) {
-        const VFIOAppleWindowSeg *s = &w->segs[i];
+        VFIOAppleWindowSeg seg = w->segs[i];
+        const VFIOAppleWindowSeg *s = &seg;
         uint32_t *c = cells + i * 7;
-        bool high = s->iova + s->size > 4 * GiB;
+        bool high;
+
+        if (i == w->nsegs - 1) {
+            seg.size += pad;
+        }
+        high = s->iova + s->size > 4 * GiB;
 
         c[0] = cpu_to_be32(high ? 0x03000000 : 0x02000000);
         c[1] = cpu_to_be32(s->iova >> 32);
