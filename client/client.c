@@ -23,6 +23,7 @@ struct vfa_client {
     bool session;
     bool lost;
     struct vfa_client_stats st;
+    uint32_t last_nout;         /* scalars the last reply filled (lock) */
     char err[256];
 };
 
@@ -301,6 +302,8 @@ static int call_locked(struct vfa_client *c, uint32_t sel, const uint64_t *in,
     if (sout_len) {
         *sout_len = a.sout_len;
     }
+    /* Bounded by the transport: at most VFA_MAX_SCALARS. */
+    c->last_nout = a.nout;
     if (fd) {
         *fd = a.fd;
     } else if (a.fd >= 0) {
@@ -460,16 +463,36 @@ int vfa_config_read_block(struct vfa_client *c, uint32_t off, void *buf,
     return read_chunked(c, VFA_SEL_CONFIG_READ_BLOCK, off, buf, len);
 }
 
+int vfa_config_write_readback(struct vfa_client *c, uint32_t off,
+                              unsigned width, uint32_t val,
+                              uint32_t *forwarded, uint32_t *now)
+{
+    uint64_t in[3] = { off, width, val }, out[VFA_MAX_SCALARS];
+    int r;
+
+    qemu_mutex_lock(&c->lock);
+    r = call_locked(c, VFA_SEL_CONFIG_WRITE, in, 3, out, NULL, NULL, NULL);
+    if (!r) {
+        if (forwarded) {
+            *forwarded = (uint32_t)out[0];
+        }
+        /* A 1.0 dext does not say; only the bytes of the register count. */
+        r = c->last_nout >= 2;
+        if (r && now) {
+            *now = (uint32_t)out[1] &
+                   (width >= 4 ? ~0u : (1u << (width * 8)) - 1);
+        }
+    }
+    qemu_mutex_unlock(&c->lock);
+    return r;
+}
+
 int vfa_config_write(struct vfa_client *c, uint32_t off, unsigned width,
                      uint32_t val, uint32_t *forwarded)
 {
-    uint64_t in[3] = { off, width, val }, out[VFA_MAX_SCALARS];
-    int r = call(c, VFA_SEL_CONFIG_WRITE, in, 3, out, NULL, NULL);
+    int r = vfa_config_write_readback(c, off, width, val, forwarded, NULL);
 
-    if (!r && forwarded) {
-        *forwarded = (uint32_t)out[0];
-    }
-    return r;
+    return r < 0 ? r : 0;
 }
 
 int vfa_bar_info(struct vfa_client *c, unsigned bar, struct vfa_bar_info *bi)

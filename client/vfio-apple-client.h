@@ -137,6 +137,14 @@ int vfa_config_read_block(struct vfa_client *c, uint32_t off, void *buf,
 /* *forwarded (may be NULL): bit i set if byte off+i reached the device. */
 int vfa_config_write(struct vfa_client *c, uint32_t off, unsigned width,
                      uint32_t val, uint32_t *forwarded);
+/*
+ * The same, and *now (may be NULL) gets what a read of the register
+ * returns after the write.  Returns 1 with *now set, 0 if the dext is too
+ * old to say (ABI 1.0), or a negative errno.
+ */
+int vfa_config_write_readback(struct vfa_client *c, uint32_t off,
+                              unsigned width, uint32_t val,
+                              uint32_t *forwarded, uint32_t *now);
 
 struct vfa_bar_info {
     uint32_t flags;             /* VFA_BAR_* (0: no BAR) */

@@ -12,15 +12,15 @@
 #include "core_internal.h"
 
 struct method {
-    uint8_t  sin_min, sin_max, sout;
+    uint8_t  sin_min, sin_max, sout, sout_max;
     uint32_t struct_in, struct_out;
     uint32_t flags;
 };
 
 static const struct method methods[VFA_SEL_COUNT] = {
-#define M(name, sel, a, b, so, si, sout_, f) \
-    [sel] = { .sin_min = a, .sin_max = b, .sout = so, .struct_in = si, \
-              .struct_out = sout_, .flags = f },
+#define M(name, sel, a, b, so, so_max, si, sout_, f) \
+    [sel] = { .sin_min = a, .sin_max = b, .sout = so, .sout_max = so_max, \
+              .struct_in = si, .struct_out = sout_, .flags = f },
     VFA_METHODS(M)
 #undef M
 };
@@ -204,11 +204,16 @@ static uint32_t run(struct vfa_core *c, uint64_t client, struct vfa_call *call,
         if (in[0] > UINT32_MAX)
             return VFA_E_RANGE;
         rc = cfg_write(c, (uint32_t)in[0], (unsigned)in[1], (uint32_t)in[2], &u32);
-        if (!rc) {
-            out[0] = u32;
-            c->st.config_writes++;
-        }
-        return rc;
+        if (rc)
+            return rc;
+        out[0] = u32;
+        c->st.config_writes++;
+        /* 1.1: what a read now returns, so the client need not ask. */
+        rc = cfg_read(c, (uint32_t)in[0], (unsigned)in[1], &u32);
+        if (rc)
+            return rc;
+        out[1] = u32;
+        return 0;
     case VFA_SEL_BAR_INFO:
         return dev_bar_info(c, in[0], out);
     case VFA_SEL_MMIO_READ:
@@ -310,9 +315,12 @@ uint32_t vfa_core_dispatch(struct vfa_core *c, uint64_t client, struct vfa_call 
         call->struct_out_len = cap;
         goto fail;
     }
-    for (unsigned i = 0; i < m->sout; i++)
+    /* As many outputs as this minor has, as far as the caller has room
+     * (at least the 1.0 count: check_shape()). */
+    unsigned nout = call->nscalars_out < m->sout_max ? call->nscalars_out : m->sout_max;
+    for (unsigned i = 0; i < nout; i++)
         call->scalars_out[i] = out[i];
-    call->nscalars_out = m->sout;
+    call->nscalars_out = nout;
     return 0;
 
 fail:

@@ -47,7 +47,7 @@
 #include <stdint.h>
 
 #define VFA_ABI_MAJOR           1u
-#define VFA_ABI_MINOR           0u
+#define VFA_ABI_MINOR           1u
 
 #define VFA_MAX_SCALARS         16u
 #define VFA_MAX_STRUCT          4096u
@@ -156,7 +156,10 @@ static inline const char *vfa_err_name(uint32_t e)
  *                    (offset, length multiples of 4; length 4..4096)
  * CONFIG_WRITE    S  in: offset, width, value   out: bytes forwarded mask
  *                    (bit i set: byte offset+i reached the device; policy
- *                    drops the rest, which is not an error)
+ *                    drops the rest, which is not an error); since 1.1 also
+ *                    the value a CONFIG_READ of offset/width now returns
+ *                    (saves the client the read-back: a guest writes a
+ *                    register, then reads it)
  * BAR_INFO        S  in: bar                    out: flags, size,
  *                    memory index, trapped-page bitmap (16 KiB pages 0..63
  *                    that must use MMIO_READ/WRITE rather than the mapping)
@@ -220,30 +223,33 @@ enum vfa_method_flags {
 /*
  * The method table as data, for the dext's validation and the client's
  * argument shaping alike:
- *   X(name, selector, scalars in min, scalars in max, scalars out,
- *     struct in bytes, struct out max bytes, flags)
+ *   X(name, selector, scalars in min, scalars in max, scalars out min,
+ *     scalars out max, struct in bytes, struct out max bytes, flags)
+ * A client must offer room for at least "scalars out min" outputs (what
+ * 1.0 returned); the dext fills as many as it has, up to the room offered.
+ * The max grows when a minor appends outputs.
  * Struct out max 0xffff means "length given by a scalar input" (<= 4096).
  */
 #define VFA_METHODS(X) \
-    X(GET_VERSION, VFA_SEL_GET_VERSION, 0, 0, 3, 0, 0, 0) \
-    X(GET_IDENTITY, VFA_SEL_GET_IDENTITY, 0, 0, 0, 0, VFA_ID_SIZE, 0) \
-    X(OPEN, VFA_SEL_OPEN, 2, 2, 2, 0, 0, VFA_MF_DEVICE) \
-    X(CLOSE, VFA_SEL_CLOSE, 0, 0, 0, 0, 0, VFA_MF_SESSION) \
-    X(CONFIG_READ, VFA_SEL_CONFIG_READ, 2, 2, 1, 0, 0, VFA_MF_SD) \
-    X(CONFIG_READ_BLOCK, VFA_SEL_CONFIG_READ_BLOCK, 2, 2, 0, 0, 0xffff, \
+    X(GET_VERSION, VFA_SEL_GET_VERSION, 0, 0, 3, 3, 0, 0, 0) \
+    X(GET_IDENTITY, VFA_SEL_GET_IDENTITY, 0, 0, 0, 0, 0, VFA_ID_SIZE, 0) \
+    X(OPEN, VFA_SEL_OPEN, 2, 2, 2, 2, 0, 0, VFA_MF_DEVICE) \
+    X(CLOSE, VFA_SEL_CLOSE, 0, 0, 0, 0, 0, 0, VFA_MF_SESSION) \
+    X(CONFIG_READ, VFA_SEL_CONFIG_READ, 2, 2, 1, 1, 0, 0, VFA_MF_SD) \
+    X(CONFIG_READ_BLOCK, VFA_SEL_CONFIG_READ_BLOCK, 2, 2, 0, 0, 0, 0xffff, \
       VFA_MF_SD) \
-    X(CONFIG_WRITE, VFA_SEL_CONFIG_WRITE, 3, 3, 1, 0, 0, VFA_MF_SD) \
-    X(BAR_INFO, VFA_SEL_BAR_INFO, 1, 1, 4, 0, 0, VFA_MF_SD) \
-    X(MMIO_READ, VFA_SEL_MMIO_READ, 3, 3, 1, 0, 0, VFA_MF_SD) \
-    X(MMIO_WRITE, VFA_SEL_MMIO_WRITE, 4, 4, 0, 0, 0, VFA_MF_SD) \
-    X(IRQ_SETUP, VFA_SEL_IRQ_SETUP, 2, 2, 1, 0, 0, VFA_MF_SD) \
-    X(IRQ_ENABLE, VFA_SEL_IRQ_ENABLE, 3, 3, 0, 0, 0, VFA_MF_SD) \
-    X(RESET, VFA_SEL_RESET, 1, 1, 1, 0, 0, VFA_MF_SD) \
-    X(DMA_MAP, VFA_SEL_DMA_MAP, 3, 3, 0, 0, VFA_MAP_SIZE, VFA_MF_SD) \
-    X(DMA_UNMAP, VFA_SEL_DMA_UNMAP, 1, 1, 0, 0, 0, VFA_MF_SESSION) \
-    X(ROM_READ, VFA_SEL_ROM_READ, 2, 2, 0, 0, 0xffff, VFA_MF_SD) \
-    X(GET_STATS, VFA_SEL_GET_STATS, 0, 0, 0, 0, VFA_STATS_SIZE, 0) \
-    X(NOTIFY_REGISTER, VFA_SEL_NOTIFY_REGISTER, 0, 0, 0, 0, 0, \
+    X(CONFIG_WRITE, VFA_SEL_CONFIG_WRITE, 3, 3, 1, 2, 0, 0, VFA_MF_SD) \
+    X(BAR_INFO, VFA_SEL_BAR_INFO, 1, 1, 4, 4, 0, 0, VFA_MF_SD) \
+    X(MMIO_READ, VFA_SEL_MMIO_READ, 3, 3, 1, 1, 0, 0, VFA_MF_SD) \
+    X(MMIO_WRITE, VFA_SEL_MMIO_WRITE, 4, 4, 0, 0, 0, 0, VFA_MF_SD) \
+    X(IRQ_SETUP, VFA_SEL_IRQ_SETUP, 2, 2, 1, 1, 0, 0, VFA_MF_SD) \
+    X(IRQ_ENABLE, VFA_SEL_IRQ_ENABLE, 3, 3, 0, 0, 0, 0, VFA_MF_SD) \
+    X(RESET, VFA_SEL_RESET, 1, 1, 1, 1, 0, 0, VFA_MF_SD) \
+    X(DMA_MAP, VFA_SEL_DMA_MAP, 3, 3, 0, 0, 0, VFA_MAP_SIZE, VFA_MF_SD) \
+    X(DMA_UNMAP, VFA_SEL_DMA_UNMAP, 1, 1, 0, 0, 0, 0, VFA_MF_SESSION) \
+    X(ROM_READ, VFA_SEL_ROM_READ, 2, 2, 0, 0, 0, 0xffff, VFA_MF_SD) \
+    X(GET_STATS, VFA_SEL_GET_STATS, 0, 0, 0, 0, 0, VFA_STATS_SIZE, 0) \
+    X(NOTIFY_REGISTER, VFA_SEL_NOTIFY_REGISTER, 0, 0, 0, 0, 0, 0, \
       VFA_MF_SESSION)
 
 #define VFA_STRUCT_OUT_VARIABLE 0xffffu

@@ -13,7 +13,7 @@ def case_wire_mirrors_headers(sim):
 
 def shapes(name):
     """(what, scalars, kwargs) calls of selector `name` with a wrong shape."""
-    smin, smax, _sout, _sin, sout_struct, _f = METHODS[name]
+    smin, smax, _sout, _sout_max, _sin, sout_struct, _f = METHODS[name]
     out = []
     if smin:
         out.append(("%d scalars (min %d)" % (smin - 1, smin), [1] * (smin - 1), {}))

@@ -63,26 +63,26 @@ MF_SESSION, MF_DEVICE = 1, 2
 IDENTITY_SIZE, DMA_MAP_OUT_SIZE, STATS_SIZE = 272, 16 + 16 * MAX_DMA_SEGMENTS, 928
 IDENTITY_ROM_SIZE = 168           # offsetof(struct vfa_identity, rom_size), a uint64_t
 VARIABLE = 0xffff                 # VFA_STRUCT_OUT_VARIABLE
-# VFA_METHODS: name -> (scalars in min, max, scalars out, struct in, struct out, flags)
+# VFA_METHODS: name -> (scalars in min, max, scalars out min, max, struct in, struct out, flags)
 METHODS = {
-    "GET_VERSION":       (0, 0, 3, 0, 0, 0),
-    "GET_IDENTITY":      (0, 0, 0, 0, IDENTITY_SIZE, 0),
-    "OPEN":              (2, 2, 2, 0, 0, MF_DEVICE),
-    "CLOSE":             (0, 0, 0, 0, 0, MF_SESSION),
-    "CONFIG_READ":       (2, 2, 1, 0, 0, MF_SESSION | MF_DEVICE),
-    "CONFIG_READ_BLOCK": (2, 2, 0, 0, VARIABLE, MF_SESSION | MF_DEVICE),
-    "CONFIG_WRITE":      (3, 3, 1, 0, 0, MF_SESSION | MF_DEVICE),
-    "BAR_INFO":          (1, 1, 4, 0, 0, MF_SESSION | MF_DEVICE),
-    "MMIO_READ":         (3, 3, 1, 0, 0, MF_SESSION | MF_DEVICE),
-    "MMIO_WRITE":        (4, 4, 0, 0, 0, MF_SESSION | MF_DEVICE),
-    "IRQ_SETUP":         (2, 2, 1, 0, 0, MF_SESSION | MF_DEVICE),
-    "IRQ_ENABLE":        (3, 3, 0, 0, 0, MF_SESSION | MF_DEVICE),
-    "RESET":             (1, 1, 1, 0, 0, MF_SESSION | MF_DEVICE),
-    "DMA_MAP":           (3, 3, 0, 0, DMA_MAP_OUT_SIZE, MF_SESSION | MF_DEVICE),
-    "DMA_UNMAP":         (1, 1, 0, 0, 0, MF_SESSION),
-    "ROM_READ":          (2, 2, 0, 0, VARIABLE, MF_SESSION | MF_DEVICE),
-    "GET_STATS":         (0, 0, 0, 0, STATS_SIZE, 0),
-    "NOTIFY_REGISTER":   (0, 0, 0, 0, 0, MF_SESSION),
+    "GET_VERSION":       (0, 0, 3, 3, 0, 0, 0),
+    "GET_IDENTITY":      (0, 0, 0, 0, 0, IDENTITY_SIZE, 0),
+    "OPEN":              (2, 2, 2, 2, 0, 0, MF_DEVICE),
+    "CLOSE":             (0, 0, 0, 0, 0, 0, MF_SESSION),
+    "CONFIG_READ":       (2, 2, 1, 1, 0, 0, MF_SESSION | MF_DEVICE),
+    "CONFIG_READ_BLOCK": (2, 2, 0, 0, 0, VARIABLE, MF_SESSION | MF_DEVICE),
+    "CONFIG_WRITE":      (3, 3, 1, 2, 0, 0, MF_SESSION | MF_DEVICE),
+    "BAR_INFO":          (1, 1, 4, 4, 0, 0, MF_SESSION | MF_DEVICE),
+    "MMIO_READ":         (3, 3, 1, 1, 0, 0, MF_SESSION | MF_DEVICE),
+    "MMIO_WRITE":        (4, 4, 0, 0, 0, 0, MF_SESSION | MF_DEVICE),
+    "IRQ_SETUP":         (2, 2, 1, 1, 0, 0, MF_SESSION | MF_DEVICE),
+    "IRQ_ENABLE":        (3, 3, 0, 0, 0, 0, MF_SESSION | MF_DEVICE),
+    "RESET":             (1, 1, 1, 1, 0, 0, MF_SESSION | MF_DEVICE),
+    "DMA_MAP":           (3, 3, 0, 0, 0, DMA_MAP_OUT_SIZE, MF_SESSION | MF_DEVICE),
+    "DMA_UNMAP":         (1, 1, 0, 0, 0, 0, MF_SESSION),
+    "ROM_READ":          (2, 2, 0, 0, 0, VARIABLE, MF_SESSION | MF_DEVICE),
+    "GET_STATS":         (0, 0, 0, 0, 0, STATS_SIZE, 0),
+    "NOTIFY_REGISTER":   (0, 0, 0, 0, 0, 0, MF_SESSION),
 }
 MEM_BAR0, MEM_IRQ_PAGE = 0, 16
 IRQ_NONE, IRQ_MSI, IRQ_MSIX = 0, 1, 2
@@ -169,7 +169,7 @@ def check_headers():
             else:
                 cur += ch
         args.append(cur.strip())
-        if len(args) != 8 or not args[1].startswith("VFA_SEL_"):
+        if len(args) != 9 or not args[1].startswith("VFA_SEL_"):
             break                             # past the table
         try:
             rows[args[0]] = tuple(value(a) for a in args[2:])

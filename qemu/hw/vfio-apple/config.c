@@ -5,11 +5,12 @@
  * class, header type, subsystem, capability headers, the capability
  * registers that describe the device, PCIe Device Control / Control 2
  * whose writes the dext drops, the MSI/MSI-X capabilities the host owns)
- * are answered from it.  Registers that change only when written (Command,
- * cache line size, latency timer, interrupt line) are cached once read,
- * until the next write or reset.  Everything else (Status, power
- * management and link status, capability bodies) is read from the device
- * every time.  Writes go to the dext, whose policy filters them, except
+ * and Status (the host's, see below) are answered from it.  Registers that
+ * change only when written (Command, cache line size, latency timer,
+ * interrupt line, the power state) are cached once read or written (the
+ * dext's write reply says what the register reads then), until the next
+ * write or reset.  Everything else (PCIe device and link status, other
+ * capability bodies) is read from the device every time.  Writes go to the dext, whose policy filters them, except
  * guest writes to registers QEMU emulates and the dext drops anyway (BARs,
  * ROM BAR, MSI/MSI-X) once the device is set up.
  *
@@ -83,6 +84,8 @@ static int vfio_apple_cfg_classify_cap(void *opaque, unsigned id, uint32_t pos)
     switch (id) {
     case PCI_CAP_ID_PM:
         vfio_apple_cfg_cache(a, pos + PCI_PM_PMC, 2);
+        /* The power state changes when written (or reset). */
+        vfio_apple_cfg_set(a, pos + PCI_PM_CTRL, 2, CFG_STICKY);
         break;
     case PCI_CAP_ID_EXP:
         vfio_apple_cfg_cache(a, pos + PCI_EXP_FLAGS, 2);
@@ -124,6 +127,13 @@ void vfio_apple_cfg_setup(VFIOApplePCIDevice *a)
     vfio_apple_cfg_cache(a, PCI_CARDBUS_CIS, 4);
     vfio_apple_cfg_cache(a, PCI_CAPABILITY_LIST, 8);    /* + reserved */
     vfio_apple_cfg_cache(a, PCI_INTERRUPT_PIN, 3);
+    /*
+     * Status: capability list and speed bits are read-only; its error bits
+     * belong to the host (the dext drops Status writes, so the guest could
+     * not clear them anyway, and AER is the host's): the guest sees Status
+     * as it was at realize.  Linux reads it before every capability walk.
+     */
+    vfio_apple_cfg_cache(a, PCI_STATUS, 2);
     vfio_apple_cfg_set(a, PCI_COMMAND, 2, CFG_STICKY);
     vfio_apple_cfg_set(a, PCI_CACHE_LINE_SIZE, 2, CFG_STICKY);
     vfio_apple_cfg_set(a, PCI_INTERRUPT_LINE, 1, CFG_STICKY);
@@ -293,7 +303,7 @@ int vfio_apple_config_read(VFIOApplePCIDevice *a, off_t off, uint32_t size,
 int vfio_apple_config_write(VFIOApplePCIDevice *a, off_t off, uint32_t size,
                             void *data)
 {
-    uint32_t i, val = 0, fwd = 0;
+    uint32_t i, val = 0, fwd = 0, now = 0;
     int ret;
 
     if (off < 0 || off >= a->id.config_size ||
@@ -327,10 +337,21 @@ int vfio_apple_config_write(VFIOApplePCIDevice *a, off_t off, uint32_t size,
 
     memcpy(&val, data, size);
     val = le32_to_cpu(val);
-    ret = vfa_config_write(a->client, off, size, val, &fwd);
+    ret = vfa_config_write_readback(a->client, off, size, val, &fwd, &now);
     trace_vfio_apple_config_write(vfio_apple_name(a), off, size, val, fwd);
-    if (ret) {
+    if (ret < 0) {
         vfio_apple_failed(a, ret);
+    } else if (ret) {
+        /*
+         * The dext said what the register reads now (its policy decides,
+         * not us): the sticky bytes need no read-back call.
+         */
+        for (i = 0; i < size; i++) {
+            if (a->cfg_cached[off + i] == CFG_STICKY) {
+                a->cfg[off + i] = now >> (i * 8);
+                a->cfg_cached[off + i] = CFG_STICKY_VALID;
+            }
+        }
     }
     return size;
 }
