@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "vfio-apple/sim-wire.h"
 #include "../dext/core/core.h"
 #include "dart.h"
 #include "device.h"
@@ -69,6 +70,8 @@ struct sim_platform {
     struct sim_server_stats {
         uint64_t accepted, refused_uid, refused_per_peer, evicted;
         uint64_t protocol_errors;
+        /* Well-formed requests by message type (vfa_sim_msg_type). */
+        uint64_t requests[VFA_SIM_MSG_STATS_JSON + 1];
     } srv;
 };
 

@@ -289,6 +289,8 @@ static int serve_one(struct server *s, unsigned i)
         (nfds && !fd_ok)) {
         st = VFA_E_PROTO;
     } else {
+        if (q->hdr.type <= VFA_SIM_MSG_STATS_JSON)
+            s->p->srv.requests[q->hdr.type]++;
         switch (q->hdr.type) {
         case VFA_SIM_MSG_CALL:
             st = do_call(s, c, q, rep, &rfd);

@@ -22,17 +22,11 @@
     X(rom_reads) X(device_gone) \
     X(mmio_dropped) X(config_writes_dropped_ext) X(config_decode_held)
 
-static const char *const sel_names[VFA_SEL_COUNT] = {
-#define N(name, sel, ...) [sel] = #name,
-    VFA_METHODS(N)
-#undef N
-};
-
 static void selector_map(FILE *out, const char *key, const uint64_t *v)
 {
     fprintf(out, "\"%s\":{", key);
     for (unsigned i = 0; i < VFA_SEL_COUNT; i++)
-        fprintf(out, "%s\"%s\":%" PRIu64, i ? "," : "", sel_names[i], v[i]);
+        fprintf(out, "%s\"%s\":%" PRIu64, i ? "," : "", vfa_method_name(i), v[i]);
     fputc('}', out);
 }
 
@@ -91,7 +85,13 @@ void sim_platform_stats_json(struct sim_platform *p, FILE *out)
     fprintf(out, ",\"server\":{\"connections_accepted\":%" PRIu64
             ",\"connections_refused_uid\":%" PRIu64 ",\"connections_refused_per_peer\":%" PRIu64
             ",\"connections_evicted\":%" PRIu64 ",\"protocol_errors\":%" PRIu64
-            ",\"log_lines_suppressed\":%" PRIu64 "}}",
+            ",\"log_lines_suppressed\":%" PRIu64
+            ",\"requests\":{\"CALL\":%" PRIu64 ",\"REGISTER_MEM\":%" PRIu64
+            ",\"UNREGISTER_MEM\":%" PRIu64 ",\"MAP_MEMORY\":%" PRIu64
+            ",\"STATS_JSON\":%" PRIu64 "}}}",
             p->srv.accepted, p->srv.refused_uid, p->srv.refused_per_peer, p->srv.evicted,
-            p->srv.protocol_errors, sim_log_suppressed());
+            p->srv.protocol_errors, sim_log_suppressed(),
+            p->srv.requests[VFA_SIM_MSG_CALL], p->srv.requests[VFA_SIM_MSG_REGISTER_MEM],
+            p->srv.requests[VFA_SIM_MSG_UNREGISTER_MEM], p->srv.requests[VFA_SIM_MSG_MAP_MEMORY],
+            p->srv.requests[VFA_SIM_MSG_STATS_JSON]);
 }

@@ -76,3 +76,15 @@ def check_dart_clean(run, stats, window_iova=None, window_size=None):
                   window_iova <= lo and hi <= window_iova + window_size,
                   f"transfers in [{lo:#x}, {hi:#x}), window [{window_iova:#x}, "
                   f"{window_iova + window_size:#x})")
+
+
+def sim_dext_calls(stats):
+    """Requests the simulator served as the dext: method calls plus the
+    socket transport's memory messages (what IOKit would do in the call or
+    the mapping), by kind; its own counting, not QEMU's."""
+    by = {k: v for k, v in stats["core"]["calls"].items() if v}
+    req = stats["server"]["requests"]
+    for k in ("REGISTER_MEM", "UNREGISTER_MEM", "MAP_MEMORY"):
+        if req.get(k):
+            by[k] = req[k]
+    return sum(by.values()), by
