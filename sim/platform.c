@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "vfio-apple/pci-cfg.h"
 #include "log.h"
 #include "platform.h"
 
@@ -98,21 +99,19 @@ static uint32_t cfg_rd(struct sim_platform *p, uint32_t off, unsigned len)
     return p->dev->ops->config_read(p->dev, off, len);
 }
 
+/* The walker's reads: the model's config space, all-ones past its end. */
+static uint32_t cfg_rd_walk(void *opaque, uint32_t off, unsigned width)
+{
+    if (off >= SIM_CONFIG_SIZE || width > SIM_CONFIG_SIZE - off)
+        return ~0u;
+    return cfg_rd(opaque, off, width);
+}
+
+/* Where the host-owned interrupt capabilities are (the one walker). */
 static void find_caps(struct sim_platform *p)
 {
-    uint32_t ptr = cfg_rd(p, 0x34, 1) & 0xfc;
-
-    if (!(cfg_rd(p, 0x06, 2) & 0x10))
-        return;
-    for (int n = 0; n < 48 && ptr >= 0x40 && ptr < 0x100; n++) {
-        uint32_t id = cfg_rd(p, ptr, 1);
-
-        if (id == 0x11)
-            p->msix_cap = ptr;
-        else if (id == 0x05)
-            p->msi_cap = ptr;
-        ptr = cfg_rd(p, ptr + 1, 1) & 0xfc;
-    }
+    p->msix_cap = vfa_pci_find_cap(cfg_rd_walk, p, VFA_PCI_CAP_ID_MSIX);
+    p->msi_cap = vfa_pci_find_cap(cfg_rd_walk, p, VFA_PCI_CAP_ID_MSI);
 }
 
 static int op_get_info(void *ctx, struct vfa_platform_info *in)
@@ -244,12 +243,17 @@ static void msix_host_entry(uint32_t v, uint32_t e[4])
 
 static int program_msix(struct sim_platform *p, uint32_t count, bool on)
 {
-    uint32_t tbl = cfg_rd(p, p->msix_cap + 4, 4);
-    unsigned bir = tbl & 7;
-    uint64_t base = tbl & ~7u;
-    uint32_t ctrl = cfg_rd(p, p->msix_cap + 2, 2);
+    uint32_t tbl = cfg_rd(p, p->msix_cap + VFA_PCI_MSIX_TABLE, 4);
+    unsigned bir = tbl & VFA_PCI_MSIX_BIR_MASK;
+    uint64_t base = tbl & VFA_PCI_MSIX_OFFSET_MASK;
+    uint32_t ctrl = cfg_rd(p, p->msix_cap + VFA_PCI_MSIX_FLAGS, 2);
 
-    if (bir >= VFA_NUM_BARS)
+    /* The model's own capability, but checked like any device's: the
+     * table must lie in the BAR it names, with room for every entry. */
+    if (bir >= VFA_NUM_BARS || count > vfa_pci_msix_vectors(ctrl) ||
+        !vfa_pci_cap_fits((uint32_t)base, count * VFA_PCI_MSIX_ENTRY_SIZE,
+                          p->dev->bars[bir].size > UINT32_MAX ? UINT32_MAX
+                                                               : (uint32_t)p->dev->bars[bir].size))
         return VFA_E_IO;
     for (uint32_t v = 0; on && v < count; v++) {
         uint32_t e[4];
