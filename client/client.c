@@ -560,36 +560,64 @@ int vfa_reset(struct vfa_client *c, uint32_t allowed, uint32_t *used)
  * The segment list of a DMA_MAP reply, checked before anyone uses it: it
  * decides which IOVAs the guest will hand the device.
  */
-static bool dma_segments_ok(const struct vfa_dma_map_out *out, uint64_t len)
+/*
+ * The segment list of a DMA_MAP reply, checked before anyone uses it: it
+ * decides which IOVAs the guest will hand the device.  NULL if it is
+ * sound, else what is wrong with it.  The ABI (dext-abi.h): 1..32
+ * segments, none empty or wrapping, lengths adding up to len, the first
+ * IOVA keeping va's offset in its 16 KiB page, the others starting on a
+ * page (DART pages are whole pages), no two overlapping (one bus address
+ * for two client addresses).
+ */
+static const char *dma_segments_bad(const struct vfa_dma_map_out *out,
+                                    const void *va, uint64_t len)
 {
-    uint64_t total = 0;
-    uint32_t i;
+    uint64_t total = 0, off = (uintptr_t)va % VFA_PAGE_SIZE;
+    uint32_t i, j;
 
-    if (!out->handle || !out->nsegs || out->nsegs > VFA_MAX_DMA_SEGMENTS) {
-        return false;
+    if (!out->handle) {
+        return "no handle";
+    }
+    if (!out->nsegs || out->nsegs > VFA_MAX_DMA_SEGMENTS) {
+        return "segment count out of range";
     }
     for (i = 0; i < out->nsegs; i++) {
         const struct vfa_dma_segment *s = &out->segs[i];
 
-        if (!s->len || s->len > len - total || s->iova + s->len < s->iova) {
-            return false;
+        if (!s->len || s->iova + s->len < s->iova) {
+            return "an empty or wrapping segment";
+        }
+        if (s->len > len - total) {
+            return "longer than the range mapped";
+        }
+        if (s->iova % VFA_PAGE_SIZE != (i ? 0 : off)) {
+            return "an IOVA not aligned like the address it maps";
+        }
+        for (j = 0; j < i; j++) {
+            const struct vfa_dma_segment *t = &out->segs[j];
+
+            if (s->iova < t->iova + t->len && t->iova < s->iova + s->len) {
+                return "IOVA ranges that overlap";
+            }
         }
         total += s->len;
     }
-    return total == len;
+    return total == len ? NULL : "shorter than the range mapped";
 }
 
 int vfa_dma_map(struct vfa_client *c, const void *va, uint64_t len,
                 uint32_t flags, struct vfa_dma_map_out *out)
 {
     uint64_t in[3] = { (uint64_t)(uintptr_t)va, len, flags };
+    const char *bad;
     int r;
 
     r = call_struct(c, VFA_SEL_DMA_MAP, in, 3, out, sizeof(*out));
     if (r) {
         return r;
     }
-    if (!dma_segments_ok(out, len)) {
+    bad = dma_segments_bad(out, va, len);
+    if (bad) {
         /*
          * The dext mapped something, but we cannot tell what: give it
          * back (by the handle, if there is one) and fail.
@@ -599,7 +627,8 @@ int vfa_dma_map(struct vfa_client *c, const void *va, uint64_t len,
         }
         qemu_mutex_lock(&c->lock);
         r = fail(c, -EPROTO, "DMA_MAP: malformed segment list (%u "
-                 "segments) for 0x%" PRIx64 " bytes", out->nsegs, len);
+                 "segments) for 0x%" PRIx64 " bytes: %s", out->nsegs, len,
+                 bad);
         qemu_mutex_unlock(&c->lock);
         return r;
     }
@@ -653,6 +682,36 @@ int vfa_unmap_memory(struct vfa_client *c, void *ptr, uint64_t size)
     return r;
 }
 
+/*
+ * The notification fd must behave as an eventfd: readable only when there
+ * is news.  A file that is always readable would make a notification
+ * thread spin.  Linux says what an fd is in /proc; elsewhere the transport
+ * makes the fd itself.
+ */
+static bool notify_fd_ok(int fd)
+{
+#ifdef __linux__
+    char path[64], buf[512];
+    ssize_t n;
+    int f;
+
+    snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+    f = open(path, O_RDONLY | O_CLOEXEC);
+    if (f < 0) {
+        return false;
+    }
+    n = read(f, buf, sizeof(buf) - 1);
+    close(f);
+    if (n <= 0) {
+        return false;
+    }
+    buf[n] = 0;
+    return strstr(buf, "eventfd-count:") != NULL;
+#else
+    return true;
+#endif
+}
+
 int vfa_notify_fd(struct vfa_client *c)
 {
     int fd, r;
@@ -666,6 +725,10 @@ int vfa_notify_fd(struct vfa_client *c)
         if (!r && fd < 0) {
             r = fail(c, -EPROTO, "NOTIFY_REGISTER: no notification fd in "
                      "the reply");
+        } else if (!r && !notify_fd_ok(fd)) {
+            close(fd);
+            r = fail(c, -EPROTO, "NOTIFY_REGISTER: the notification fd is "
+                     "not an eventfd");
         }
         if (!r) {
             r = c->notify_fd = fd;
@@ -678,6 +741,7 @@ int vfa_notify_fd(struct vfa_client *c)
 int vfa_notify_ack(struct vfa_client *c)
 {
     uint64_t v;
+    ssize_t n;
     int fd = __atomic_load_n(&c->notify_fd, __ATOMIC_ACQUIRE);
 
     /*
@@ -687,10 +751,15 @@ int vfa_notify_ack(struct vfa_client *c)
     if (fd < 0) {
         return -EBADF;
     }
-    if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN) {
+    /* An eventfd reads 8 bytes, or EAGAIN when nothing is pending. */
+    n = read(fd, &v, sizeof(v));
+    if (n < 0 && errno == EAGAIN) {
+        return 0;
+    }
+    if (n < 0) {
         return -errno;
     }
-    return 0;
+    return n == sizeof(v) ? 0 : -EPROTO;
 }
 
 struct vfa_shared_mem {

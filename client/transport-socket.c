@@ -310,6 +310,20 @@ static int s_call(struct vfa_transport *t, struct vfa_call_args *a)
     return 0;
 }
 
+/*
+ * Memory the simulator hands out must be a memfd sealed against resizing
+ * (sim-wire.h): one it could shrink under our mapping would SIGBUS the
+ * next access, a vCPU's or the notification thread's.
+ */
+static bool sealed_fixed_size(int fd)
+{
+    int seals = fcntl(fd, F_GET_SEALS);
+
+    return seals >= 0 &&
+           (seals & (F_SEAL_SHRINK | F_SEAL_GROW)) ==
+           (F_SEAL_SHRINK | F_SEAL_GROW);
+}
+
 /* Largest memory type the simulator can hand out (BARs, the IRQ page). */
 #define SOCK_MAX_MAP_SIZE (1ull << 40)
 
@@ -341,7 +355,7 @@ static int s_map_memory(struct vfa_transport *t, uint32_t type, void **ptr,
      */
     if (fd < 0 || p->nscalars < 2 || !p->scalars[0] ||
         p->scalars[0] > SOCK_MAX_MAP_SIZE || fstat(fd, &sb) ||
-        (uint64_t)sb.st_size < p->scalars[0]) {
+        (uint64_t)sb.st_size < p->scalars[0] || !sealed_fixed_size(fd)) {
         if (fd >= 0) {
             close(fd);
         }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -384,6 +385,22 @@ static void test_dma_segments_must_add_up(void **state)
     dma_map_expect_eproto(&lie, 0x4000);            /* empty segment */
 }
 
+/* Two segments for one bus address; an IOVA off the address's page offset. */
+static void test_dma_segments_disjoint_and_aligned(void **state)
+{
+    struct vfa_dma_map_out lie = { .handle = 7, .nsegs = 2 };
+
+    lie.segs[0] = (struct vfa_dma_segment){ 0x100000, 0x8000 };
+    lie.segs[1] = (struct vfa_dma_segment){ 0x104000, 0x8000 };
+    dma_map_expect_eproto(&lie, 0x10000);           /* overlap */
+    lie.segs[0] = (struct vfa_dma_segment){ 0x100001, 0x8000 };
+    lie.segs[1] = (struct vfa_dma_segment){ 0x200000, 0x8000 };
+    dma_map_expect_eproto(&lie, 0x10000);           /* first off its page */
+    lie.segs[0] = (struct vfa_dma_segment){ 0x100000, 0x8000 };
+    lie.segs[1] = (struct vfa_dma_segment){ 0x200200, 0x8000 };
+    dma_map_expect_eproto(&lie, 0x10000);           /* later not on a page */
+}
+
 static void test_dma_map_good_reply(void **state)
 {
     struct vfa_dma_map_out good = { .handle = 9, .nsegs = 2 };
@@ -456,7 +473,7 @@ static void test_struct_output_overflow(void **state)
 /* A memory fd smaller than the size the dext claims is refused. */
 static void test_map_memory_size_checked_against_fd(void **state)
 {
-    int fd = memfd_create("vfa-test", MFD_CLOEXEC);
+    int fd = memfd_create("vfa-test", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     struct fake_step steps[] = {
         { .action = FAKE_FD, .nscalars = 2, .scalars = { 1 << 20, 0 } },
     };
@@ -466,11 +483,55 @@ static void test_map_memory_size_checked_against_fd(void **state)
     uint64_t size = 0;
 
     assert_int_equal(ftruncate(fd, 16384), 0);
+    /* Sealed as it should be, so only the size can be wrong. */
+    assert_int_equal(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW), 0);
     steps[0].fd = fd;
     c = fake_start(&f, steps, 1);
     assert_int_equal(vfa_map_memory(c, VFA_MEM_IRQ_PAGE, &p, &size, NULL),
                      -EPROTO);
     assert_null(p);
+    fake_stop(&f, c);
+    close(fd);
+}
+
+/* Memory the dext hands out must be sealed against resizing. */
+static void test_map_memory_needs_seals(void **state)
+{
+    int fd = memfd_create("vfa-test", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    struct fake_step steps[] = {
+        { .action = FAKE_FD, .nscalars = 2, .scalars = { 16384, 0 } },
+        { .action = FAKE_FD, .nscalars = 2, .scalars = { 16384, 0 } },
+    };
+    struct fake f;
+    struct vfa_client *c;
+    void *p = NULL;
+    uint64_t size = 0;
+
+    assert_int_equal(ftruncate(fd, 16384), 0);
+    steps[0].fd = steps[1].fd = fd;
+    c = fake_start(&f, steps, 2);
+    assert_int_equal(vfa_map_memory(c, VFA_MEM_IRQ_PAGE, &p, &size, NULL),
+                     -EPROTO);
+    fake_stop(&f, c);
+    assert_int_equal(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW), 0);
+    c = fake_start(&f, steps, 1);
+    assert_int_equal(vfa_map_memory(c, VFA_MEM_IRQ_PAGE, &p, &size, NULL), 0);
+    assert_int_equal(size, 16384);
+    vfa_unmap_memory(c, p, size);
+    fake_stop(&f, c);
+    close(fd);
+}
+
+/* A notification fd that is not an eventfd would make a thread spin. */
+static void test_notify_fd_must_be_eventfd(void **state)
+{
+    int fd = memfd_create("vfa-test", MFD_CLOEXEC);
+    struct fake_step steps[] = { { .action = FAKE_FD, .fd = fd } };
+    struct fake f;
+    struct vfa_client *c = fake_start(&f, steps, 1);
+
+    assert_int_equal(vfa_notify_fd(c), -EPROTO);
+    assert_non_null(strstr(vfa_client_errmsg(c), "eventfd"));
     fake_stop(&f, c);
     close(fd);
 }
@@ -509,7 +570,10 @@ int main(void)
         cmocka_unit_test(test_hang_up_is_sticky_nodev),
         cmocka_unit_test(test_dma_segments_bounded),
         cmocka_unit_test(test_dma_segments_must_add_up),
+        cmocka_unit_test(test_dma_segments_disjoint_and_aligned),
         cmocka_unit_test(test_dma_map_good_reply),
+        cmocka_unit_test(test_map_memory_needs_seals),
+        cmocka_unit_test(test_notify_fd_must_be_eventfd),
         cmocka_unit_test(test_identity_location_terminated),
         cmocka_unit_test(test_identity_short_reply),
         cmocka_unit_test(test_struct_output_overflow),

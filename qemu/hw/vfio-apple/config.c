@@ -153,6 +153,117 @@ void vfio_apple_cfg_setup(VFIOApplePCIDevice *a)
     a->cfg_fresh = true;
 }
 
+/* Where a capability walk ended: the last capability it found. */
+typedef struct VFIOAppleCapWalk {
+    uint32_t last;
+    uint32_t msi, msix;
+} VFIOAppleCapWalk;
+
+static int vfio_apple_cfg_note_cap(void *opaque, unsigned id, uint32_t pos)
+{
+    VFIOAppleCapWalk *w = opaque;
+
+    w->last = pos;
+    if (id == PCI_CAP_ID_MSI && !w->msi) {
+        w->msi = pos;
+    } else if (id == PCI_CAP_ID_MSIX && !w->msix) {
+        w->msix = pos;
+    }
+    return 0;
+}
+
+/*
+ * The config space the dext gave us goes to vfio-pci, which walks its
+ * capability lists without bounds (the kernel's vfio-pci hands it a
+ * sanitised one; we are its kernel here): refuse a list that does not end
+ * cleanly, and identity and capabilities that disagree.
+ */
+bool vfio_apple_cfg_check(VFIOApplePCIDevice *a, Error **errp)
+{
+    const struct vfa_identity *id = &a->id;
+    VFIOAppleCapWalk w = { 0 };
+    uint32_t next, flags, n, i;
+
+    if (pci_get_word(a->cfg + PCI_STATUS) & PCI_STATUS_CAP_LIST) {
+        next = a->cfg[PCI_CAPABILITY_LIST] & ~3u;
+        if (vfa_pci_for_each_cap(vfio_apple_cfg_block_read, a,
+                                 vfio_apple_cfg_note_cap, &w)) {
+            next = a->cfg[w.last + PCI_CAP_LIST_NEXT] & ~3u;
+        }
+        if (next) {
+            error_setg(errp, "the device's capability list does not end "
+                       "(a pointer to 0x%x%s)", next,
+                       next < PCI_STD_HEADER_SIZEOF ? ", into the header" :
+                       ": a loop, or to a capability that does not answer");
+            return false;
+        }
+    }
+    if (id->config_size > PCI_CONFIG_SPACE_SIZE &&
+        pci_get_long(a->cfg + PCI_CONFIG_SPACE_SIZE)) {
+        VFIOAppleCapWalk e = { 0 };
+
+        vfa_pci_for_each_ext_cap(vfio_apple_cfg_block_read, a,
+                                 id->config_size, vfio_apple_cfg_note_cap,
+                                 &e);
+        next = PCI_EXT_CAP_NEXT(pci_get_long(a->cfg + e.last));
+        if (next) {
+            error_setg(errp, "the device's extended capability list does "
+                       "not end (a pointer to 0x%x after 0x%x)", next,
+                       e.last);
+            return false;
+        }
+    }
+
+    /* vfio-pci sizes MSI/MSI-X from the capabilities, set_irqs from us. */
+    n = 0;
+    if (w.msix) {
+        flags = pci_get_word(a->cfg + w.msix + PCI_MSIX_FLAGS);
+        n = (flags & PCI_MSIX_FLAGS_QSIZE) + 1;
+    }
+    if (n != id->msix_vectors) {
+        error_setg(errp, "the dext reports %u MSI-X vectors, the device's "
+                   "MSI-X capability %u", id->msix_vectors, n);
+        return false;
+    }
+    n = 0;
+    if (w.msi) {
+        flags = pci_get_word(a->cfg + w.msi + PCI_MSI_FLAGS);
+        n = 1u << ((flags & PCI_MSI_FLAGS_QMASK) >> 1);
+    }
+    if (n != id->msi_vectors) {
+        error_setg(errp, "the dext reports %u MSI vectors, the device's MSI "
+                   "capability %u", id->msi_vectors, n);
+        return false;
+    }
+
+    /*
+     * BAR registers are the dext's synthesis from its BAR info: their type
+     * bits must say what the identity says (memory only: the platform has
+     * no I/O space).
+     */
+    for (i = 0; i < PCI_ROM_SLOT; i++) {
+        uint32_t reg = pci_get_long(a->cfg + PCI_BASE_ADDRESS_0 + 4 * i);
+        uint32_t f = id->bar_flags[i], want;
+
+        if (!(f & VFA_BAR_PRESENT)) {
+            continue;
+        }
+        want = (f & VFA_BAR_MEM64 ? PCI_BASE_ADDRESS_MEM_TYPE_64 : 0) |
+               (f & VFA_BAR_PREFETCHABLE ? PCI_BASE_ADDRESS_MEM_PREFETCH : 0);
+        if ((reg & ~PCI_BASE_ADDRESS_MEM_MASK) != want) {
+            error_setg(errp, "the dext's BAR %u register (0x%x) does not "
+                       "match its identity (a %s%smemory BAR)", i, reg,
+                       f & VFA_BAR_MEM64 ? "64-bit " : "32-bit ",
+                       f & VFA_BAR_PREFETCHABLE ? "prefetchable " : "");
+            return false;
+        }
+        if (f & VFA_BAR_MEM64) {
+            i++;
+        }
+    }
+    return true;
+}
+
 static bool vfio_apple_cfg_all_cached(VFIOApplePCIDevice *a, uint32_t off,
                                       uint32_t size)
 {

@@ -245,8 +245,24 @@ static bool vfio_apple_window_map(VFIOAppleContainer *container, Error **errp)
      */
     gpa = container->gpa;
     for (i = 0; i < out->nsegs && i < VFA_MAX_DMA_SEGMENTS; i++) {
-        if (!out->segs[i].len || out->segs[i].len > container->size - total ||
-            out->segs[i].iova + out->segs[i].len < out->segs[i].iova) {
+        const struct vfa_dma_segment *sg = &out->segs[i];
+        uint32_t j;
+
+        /* Whole DART pages (the window is page-aligned), nonempty, not
+         * wrapping, not overlapping an earlier one: each becomes a
+         * dma-ranges entry and an alias in the bus's address space. */
+        if (!sg->len || sg->len > container->size - total ||
+            sg->iova + sg->len < sg->iova ||
+            (sg->iova | sg->len) % VFA_PAGE_SIZE) {
+            break;
+        }
+        for (j = 0; j < i; j++) {
+            if (sg->iova < out->segs[j].iova + out->segs[j].len &&
+                out->segs[j].iova < sg->iova + sg->len) {
+                break;
+            }
+        }
+        if (j < i) {
             break;
         }
         segs[i].gpa = gpa;

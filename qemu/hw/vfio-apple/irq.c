@@ -367,7 +367,12 @@ static void *vfio_apple_irq_thread(void *opaque)
             break;
         }
         if (pfd[0].revents & POLLIN) {
-            vfa_notify_ack(a->client);
+            if (vfa_notify_ack(a->client)) {
+                /* Not an eventfd's behaviour: it would keep us spinning. */
+                vfio_apple_pci_lost(a, "the dext's notification channel "
+                                    "misbehaves");
+                break;
+            }
             qatomic_inc(&a->notifications);
             vfio_apple_irq_scan(a);
         }

@@ -323,7 +323,8 @@ static bool vfio_apple_open(VFIOApplePCIDevice *a, Error **errp)
     }
     vfio_apple_cfg_setup(a);
 
-    return vfio_apple_bars_open(a, errp) && vfio_apple_irq_start(a, errp);
+    return vfio_apple_cfg_check(a, errp) && vfio_apple_bars_open(a, errp) &&
+           vfio_apple_irq_start(a, errp);
 }
 
 /*

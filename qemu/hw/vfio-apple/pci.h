@@ -126,6 +126,7 @@ int vfio_apple_pci_do_reset(VFIOApplePCIDevice *a, uint32_t allowed);
 
 /* config.c */
 void vfio_apple_cfg_setup(VFIOApplePCIDevice *a);
+bool vfio_apple_cfg_check(VFIOApplePCIDevice *a, Error **errp);
 void vfio_apple_cfg_invalidate(VFIOApplePCIDevice *a);
 int vfio_apple_config_read(VFIOApplePCIDevice *a, off_t off, uint32_t size,
                            void *data);
