@@ -89,3 +89,19 @@ apply_patches() {
 	done
 }
 
+
+# VFIO_APPLE_QEMU_SANITIZE=asan: a QEMU built with AddressSanitizer
+# (--enable-asan), for the tests that want one (tests/lying/run.sh with
+# VFIO_APPLE_QEMU=<its binary>).  It gets its own build directory,
+# $CACHE/qemu/<source-id>-asan, unless VFIO_APPLE_QEMU_BUILD names one, so
+# it never replaces the default build.  Not part of `make check`: a cold
+# build takes far longer than the plain one.  Run it with
+# ASAN_OPTIONS=detect_leaks=0 (QEMU does not free everything at exit).
+case ${VFIO_APPLE_QEMU_SANITIZE:-} in
+"") ;;
+asan)
+	CONFIGURE_ARGS+=(--enable-asan)
+	VFIO_APPLE_QEMU_BUILD=${VFIO_APPLE_QEMU_BUILD:-$CACHE/qemu/$(source_id)-asan}
+	;;
+*) die "VFIO_APPLE_QEMU_SANITIZE=$VFIO_APPLE_QEMU_SANITIZE: only 'asan' is supported" ;;
+esac

@@ -7,6 +7,7 @@
 # a unit test), fuzz (libFuzzer, FUZZ_SECONDS each), build (QEMU
 # build cache and patch handling), qtest (vfio-apple-pci in QEMU against
 # the simulator, no guest), sim (test client against the simulator),
+# lying (QEMU's vfio-apple-pci against a fake dext that lies),
 # hostile (malformed and abusive clients against the simulator's socket),
 # e2e (arm64 guest under QEMU TCG).  TEST_GROUPS="unit e2e" picks some.
 set -uo pipefail
@@ -14,7 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 cd "$TOP"
 
-GROUPS_SEL=${TEST_GROUPS:-"unit mutation fuzz build qtest sim hostile e2e"}
+GROUPS_SEL=${TEST_GROUPS:-"unit mutation fuzz build qtest sim lying hostile e2e"}
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 RESULTS=$TOP/build/test-results.txt
 mkdir -p build
@@ -114,6 +115,15 @@ if want sim; then
 		tally < <(tests/client/run.sh 2>&1 | sed -E "s/^(PASS|FAIL): /\1: sim\//")
 	else
 		record FAIL sim/client "tests/client/run.sh missing"
+	fi
+fi
+
+if want lying; then
+	phase "lying-dext tests (QEMU against a fake dext)"
+	if [ -x tests/lying/run.sh ]; then
+		tally < <(tests/lying/run.sh 2>&1)
+	else
+		record FAIL lying/run "tests/lying/run.sh missing"
 	fi
 fi
 
