@@ -10,9 +10,10 @@
  * interrupt line, the power state) are cached once read or written (the
  * dext's write reply says what the register reads then), until the next
  * write or reset.  Everything else (PCIe device and link status, other
- * capability bodies) is read from the device every time.  Writes go to the dext, whose policy filters them, except
- * guest writes to registers QEMU emulates and the dext drops anyway (BARs,
- * ROM BAR, MSI/MSI-X) once the device is set up.
+ * capability bodies) is read from the device every time.  Writes go to
+ * the dext, whose policy filters them, except guest writes to registers
+ * QEMU emulates and the dext drops anyway (BARs, ROM BAR, MSI/MSI-X) once
+ * the device is set up.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
