@@ -58,6 +58,19 @@ else
 	record FAIL build/host-c "make all failed; see build/make.log"
 fi
 
+# group NAME TITLE SCRIPT [PREFIX]: a group whose script prints PASS:/FAIL:
+# lines (names given PREFIX when the script does not name its group).
+group() {
+	local name=$1 title=$2 script=$3 prefix=${4:-}
+	want "$name" || return 0
+	phase "$title"
+	if [ ! -x "$script" ]; then
+		record FAIL "$name/run" "$script missing"
+		return 0
+	fi
+	tally < <("$script" 2>&1 | sed -E "s#^(PASS|FAIL): #\1: $prefix#")
+}
+
 if want unit; then
 	phase "unit tests (cmocka)"
 	for t in $(make -s list-unit-tests); do
@@ -72,10 +85,7 @@ if want unit; then
 	done
 fi
 
-if want mutation; then
-	phase "mutation checks (each must be caught by a unit test)"
-	tally < <(tests/mutation/run.sh 2>&1)
-fi
+group mutation "mutation checks (each must be caught by a unit test)" tests/mutation/run.sh
 
 if want fuzz; then
 	phase "fuzzers (${FUZZ_SECONDS}s each)"
@@ -99,42 +109,11 @@ if want fuzz; then
 	fi
 fi
 
-if want build; then
-	phase "QEMU build (pinned source + overlay)"
-	tally < <("$TOP/tests/build/run.sh" 2>&1)
-fi
-
-if want qtest; then
-	phase "QEMU qtests of vfio-apple-pci (no guest)"
-	tally < <(tests/qtest/run.sh 2>&1)
-fi
-
-if want sim; then
-	phase "simulator client tests"
-	if [ -x tests/client/run.sh ]; then
-		tally < <(tests/client/run.sh 2>&1 | sed -E "s/^(PASS|FAIL): /\1: sim\//")
-	else
-		record FAIL sim/client "tests/client/run.sh missing"
-	fi
-fi
-
-if want lying; then
-	phase "lying-dext tests (QEMU against a fake dext)"
-	if [ -x tests/lying/run.sh ]; then
-		tally < <(tests/lying/run.sh 2>&1)
-	else
-		record FAIL lying/run "tests/lying/run.sh missing"
-	fi
-fi
-
-if want hostile; then
-	phase "hostile-client tests (simulator socket)"
-	if [ -x tests/hostile/run.sh ]; then
-		tally < <(tests/hostile/run.sh 2>&1)
-	else
-		record FAIL hostile/run "tests/hostile/run.sh missing"
-	fi
-fi
+group build "QEMU build (pinned source + overlay)" tests/build/run.sh
+group qtest "QEMU qtests of vfio-apple-pci (no guest)" tests/qtest/run.sh
+group sim "simulator client tests" tests/client/run.sh sim/
+group lying "lying-dext tests (QEMU against a fake dext)" tests/lying/run.sh
+group hostile "hostile-client tests (simulator socket)" tests/hostile/run.sh
 
 if want e2e; then
 	phase "end-to-end tests (arm64 guest, QEMU TCG)"

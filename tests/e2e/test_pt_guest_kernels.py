@@ -77,6 +77,13 @@ def window_boot(run, kernel):
               want is not None and w == want * LIMITS_MB and r == want * LIMITS_MB,
               f"{w} write and {r} read commands for {LIMITS_MB} MiB; max_sectors_kb={max_kb} "
               f"means {want} per MiB")
+    # The window is all of RAM: QEMU's dma-ranges end on a power of two, so
+    # no kernel may call the device addressing-limited (6.12 would cap it
+    # at swiotlb's 252 KiB), and transfers reach the controller's 512 KiB.
+    run.check("not-dma-addressing-limited",
+              n.get("addressing_limited_lines") == "0" and n.get("max_hw_sectors_kb") == "512",
+              f"'addressing limited' lines {n.get('addressing_limited_lines')}, "
+              f"max_hw_sectors_kb {n.get('max_hw_sectors_kb')} (want 0 and 512)")
     res = dict(kernel=kernel, kver=harness.platform(kernel)["GUEST_KVER"],
                page=n.get("page_size"), max_hw_kb=n.get("max_hw_sectors_kb"),
                max_kb=max_kb, write_per_mib=w / LIMITS_MB, read_per_mib=r / LIMITS_MB,

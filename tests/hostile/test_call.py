@@ -51,7 +51,7 @@ def case_unknown_selectors(sim):
 
 def case_no_session(sim):
     c = sim.connect()
-    for name, (smin, _smax, _so, _si, sout, flags) in METHODS.items():
+    for name, (smin, _smax, _so, _so_max, _si, sout, flags) in METHODS.items():
         if not flags & MF_SESSION:
             continue
         out = MAX_STRUCT if sout else 0
