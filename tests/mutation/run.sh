@@ -18,7 +18,7 @@ git ls-files -z --others --exclude-standard | xargs -0 -r cp --parents -t "$work
 tests=$(grep -v '^#' "$top/tests/mutation/mutations.txt" | cut -f4 | sort -u)
 for t in $tests; do
 	if ! make -s -C "$work" BUILD=build "build/$t" >"$work/base-build.log" 2>&1 ||
-		! (cd "$work" && timeout 120 "./build/$t" >/dev/null 2>&1); then
+		! (cd "$work" && timeout 30 "./build/$t" >/dev/null 2>&1); then
 		echo "FAIL: mutation/baseline: $t does not build and pass unmutated: $(tail -3 "$work/base-build.log" | tr '\n' ' ')"
 		exit 0
 	fi
@@ -42,7 +42,7 @@ while IFS=$'\t' read -r name file expr test; do
 		echo "FAIL: mutation/$name: the mutated tree does not build: $(tail -3 "$work/m/build.log" | tr '\n' ' ')"
 		continue
 	fi
-	if (cd "$work/m" && timeout 120 "./build/$test" >"$work/m/test.log" 2>&1); then
+	if (cd "$work/m" && timeout 30 "./build/$test" >"$work/m/test.log" 2>&1); then
 		echo "FAIL: mutation/$name: $test still passes with $file broken ($expr)"
 	else
 		echo "PASS: mutation/$name (caught by $test)"

@@ -156,6 +156,11 @@ static struct vfa_client *fake_start(struct fake *f,
     assert_int_equal(pthread_create(&f->thread, NULL, fake_main, f), 0);
     assert_int_equal(vfa_client_connect_socket(f->path, &c, err, sizeof(err)),
                      0);
+    /*
+     * The fake answers at once: a call still waiting after a second is a
+     * bug (or a mutation, tests/mutation) and must fail fast, not hang.
+     */
+    vfa_client_set_timeout(c, 1000);
     return c;
 }
 
