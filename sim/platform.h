@@ -72,6 +72,7 @@ struct sim_platform {
         uint64_t protocol_errors;
         /* Well-formed requests by message type (vfa_sim_msg_type). */
         uint64_t requests[VFA_SIM_MSG_STATS_JSON + 1];
+        int owner_pid;          /* the session owner's pid, at the last STATS_JSON */
     } srv;
 };
 

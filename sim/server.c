@@ -230,6 +230,11 @@ static uint32_t do_stats(struct server *s, struct vfa_sim_reply *rep)
 
     if (!f)
         return VFA_E_NOMEM;
+    /* Who holds the session, for `vfio-apple status` (0: nobody). */
+    s->p->srv.owner_pid = 0;
+    for (unsigned i = 0; i < s->nconns; i++)
+        if (s->conns[i].id == vfa_core_session_owner(s->p->core))
+            s->p->srv.owner_pid = s->conns[i].pid;
     sim_platform_stats_json(s->p, f);
     fclose(f);
     if (len > VFA_SIM_STATS_MAX) {

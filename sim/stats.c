@@ -9,18 +9,6 @@
 #include "log.h"
 #include "platform.h"
 
-#define CORE_FIELDS(X) \
-    X(bad_selector) X(bad_shape) \
-    X(sessions_opened) X(sessions_refused_busy) X(sessions_closed) X(sessions_client_died) \
-    X(config_reads) X(config_block_bytes) X(config_writes) X(config_writes_filtered) \
-    X(config_bytes_dropped) X(mmio_reads) X(mmio_writes) X(memory_maps) \
-    X(irq_setups) X(irq_received) X(irq_latched) X(irq_coalesced) X(notifications) \
-    X(resets_flr) X(resets_hot) X(reset_failures) \
-    X(dma_maps) X(dma_unmaps) X(dma_cleanup_unmaps) X(dma_map_failures) \
-    X(dma_fail_budget_bytes) X(dma_fail_budget_maps) X(dma_mapped_bytes) \
-    X(dma_peak_mapped_bytes) X(dma_live_mappings) X(dma_peak_live_mappings) X(dma_segments) \
-    X(rom_reads) X(device_gone) \
-    X(mmio_dropped) X(config_writes_dropped_ext) X(config_decode_held)
 
 static void selector_map(FILE *out, const char *key, const uint64_t *v)
 {
@@ -48,11 +36,12 @@ void sim_platform_stats_json(struct sim_platform *p, FILE *out)
         reg_bytes += r->len;
     }
 
-    fprintf(out, "{\"model\":\"%s\",\"abi\":\"%u.%u\",\"session_open\":%s,", p->model,
-            VFA_ABI_MAJOR, VFA_ABI_MINOR, vfa_core_session_owner(p->core) ? "true" : "false");
+    fprintf(out, "{\"model\":\"%s\",\"abi\":\"%u.%u\",\"session_open\":%s,"
+            "\"session_owner_pid\":%d,", p->model, VFA_ABI_MAJOR, VFA_ABI_MINOR,
+            vfa_core_session_owner(p->core) ? "true" : "false", p->srv.owner_pid);
     fprintf(out, "\"core\":{\"calls_total\":%" PRIu64 ",", total_calls);
 #define F(name) fprintf(out, "\"" #name "\":%" PRIu64 ",", s.name);
-    CORE_FIELDS(F)
+    VFA_STATS_COUNTERS(F)
 #undef F
     selector_map(out, "calls", s.calls);
     fputc(',', out);
