@@ -74,14 +74,16 @@ int cli_build_qemu(const struct cli_run_opts *o, const struct cli_dma_plan *plan
     char *dev;
 
     if (plan->mode != CLI_MODE_WINDOW) {
-        char b[32];
+        char b[32], w[32];
 
+        cli_fmt_size_arg(plan->budget, b, sizeof(b));
         snprintf(err, errlen, "companion mode is not available yet (%s).  The companion "
                  "(apple-dma-pci and the apple_dma guest module) is issue 8.  For now give "
-                 "the guest RAM that fits the DMA budget (--mem, e.g. --mem %s or less), so "
-                 "the window is all of RAM; or --mode window to bounce DMA outside a "
-                 "smaller window (not for GPUs)", plan->why,
-                 cli_fmt_size(plan->window_size ? plan->window_size : 1ull << 30, b, sizeof(b)));
+                 "the guest at most the DMA budget of RAM (--mem %s), so the window is all "
+                 "of RAM%s%s%s", plan->why, b,
+                 plan->alt_window ? "; or --mode window, which bounces DMA outside a " : "",
+                 plan->alt_window ? cli_fmt_size(plan->alt_window, w, sizeof(w)) : "",
+                 plan->alt_window ? " window through swiotlb (not for GPUs)" : "");
         return -ENOTSUP;
     }
     if (!t->socket && !t->host) {

@@ -200,7 +200,8 @@ static struct jnode *value(struct parser *ps)
             } else {
                 unsigned long long v = strtoull(s, NULL, 10);
 
-                n->is_int = !errno;
+                n->is_uint = !errno;
+                n->is_int = !errno && v <= INT64_MAX;
                 n->u = v;
                 n->i = (int64_t)v;
             }
@@ -276,7 +277,7 @@ uint64_t json_u64(const struct jnode *n, uint64_t dflt)
 {
     if (!n || n->type != J_NUM)
         return dflt;
-    if (n->is_int && n->i >= 0)
+    if (n->is_uint)
         return n->u;
     return n->num >= 0 ? (uint64_t)n->num : dflt;
 }

@@ -20,9 +20,10 @@ struct jnode {
     char *str;                  /* J_STR */
     bool b;                     /* J_BOOL */
     double num;                 /* J_NUM */
-    bool is_int;                /* J_NUM that is an integer in range */
+    bool is_int;                /* J_NUM: an integer that fits i */
+    bool is_uint;               /* J_NUM: a non-negative integer that fits u */
     int64_t i;
-    uint64_t u;                 /* valid when is_int and i >= 0 */
+    uint64_t u;
     struct jnode *child, *next; /* J_ARR / J_OBJ members in order */
     const char *start, *end;    /* the value's text in the parsed input */
 };

@@ -54,6 +54,7 @@ int cli_plan_dma(enum cli_mode want, uint64_t ram, uint64_t ram_base,
     char r[32], b[32], w[32], e[32];
 
     memset(p, 0, sizeof(*p));
+    p->budget = budget;
     cli_fmt_size(ram, r, sizeof(r));
     cli_fmt_size(budget, b, sizeof(b));
     if (!ram || ram % VFA_PAGE_SIZE || ram_base % VFA_PAGE_SIZE) {
@@ -63,6 +64,7 @@ int cli_plan_dma(enum cli_mode want, uint64_t ram, uint64_t ram_base,
     }
     if (want == CLI_MODE_COMPANION) {
         p->mode = CLI_MODE_COMPANION;
+        p->alt_window = ram > budget ? pow2_window(ram, ram_base, budget) : 0;
         snprintf(p->why, sizeof(p->why), "companion mode asked for: the guest module maps "
                  "guest RAM on demand within the DMA budget (%s)", b);
         return 0;
@@ -77,6 +79,7 @@ int cli_plan_dma(enum cli_mode want, uint64_t ram, uint64_t ram_base,
     }
     if (want == CLI_MODE_AUTO) {
         p->mode = CLI_MODE_COMPANION;
+        p->alt_window = pow2_window(ram, ram_base, budget);
         snprintf(p->why, sizeof(p->why), "guest RAM (%s) is larger than the DMA budget "
                  "(%s): no window can cover it, so the companion maps on demand", r, b);
         return 0;

@@ -29,6 +29,9 @@ struct cli_dma_plan {
     uint64_t window_size;       /* bytes from the RAM base (window mode) */
     bool window_is_all_ram;
     bool bounces;               /* RAM outside the window: swiotlb */
+    uint64_t budget;            /* the device's DMA byte budget */
+    uint64_t alt_window;        /* companion: the bounce window --mode window
+                                   would use instead (0: none fits) */
     char why[320];              /* one sentence a person can read */
 };
 

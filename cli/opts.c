@@ -160,3 +160,15 @@ const char *cli_fmt_size(uint64_t bytes, char *buf, size_t len)
         snprintf(buf, len, "%.2f %s", (double)bytes / (double)scale, unit[u]);
     return buf;
 }
+
+const char *cli_fmt_size_arg(uint64_t bytes, char *buf, size_t len)
+{
+    static const char unit[] = "KMGT";
+    int u = 3;
+
+    bytes &= ~(uint64_t)(16384 - 1);        /* whole 16 KiB pages */
+    while (u > 0 && bytes % (1ull << (10 * (u + 1))))
+        u--;
+    snprintf(buf, len, "%" PRIu64 "%c", bytes >> (10 * (u + 1)), unit[u]);
+    return buf;
+}

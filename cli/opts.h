@@ -53,4 +53,7 @@ int cli_parse_uint(const char *s, uint64_t max, uint64_t *out);
 /* "1.5 GiB", "512 MiB", "16 KiB", "100 bytes" (at most 3 significant digits). */
 const char *cli_fmt_size(uint64_t bytes, char *buf, size_t len);
 
+/* The largest size <= bytes that --mem takes exactly, as "1536M", "1G", "64K". */
+const char *cli_fmt_size_arg(uint64_t bytes, char *buf, size_t len);
+
 #endif
