@@ -7,6 +7,7 @@
 # a unit test), fuzz (libFuzzer, FUZZ_SECONDS each), build (QEMU
 # build cache and patch handling), qtest (vfio-apple-pci in QEMU against
 # the simulator, no guest), sim (test client against the simulator),
+# cli (the vfio-apple command against the simulator),
 # lying (QEMU's vfio-apple-pci against a fake dext that lies),
 # hostile (malformed and abusive clients against the simulator's socket),
 # e2e (arm64 guest under QEMU TCG).  TEST_GROUPS="unit e2e" picks some.
@@ -15,7 +16,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 cd "$TOP"
 
-GROUPS_SEL=${TEST_GROUPS:-"unit mutation fuzz build qtest sim lying hostile e2e"}
+GROUPS_SEL=${TEST_GROUPS:-"unit mutation fuzz build qtest sim cli lying hostile e2e"}
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 RESULTS=$TOP/build/test-results.txt
 mkdir -p build
@@ -112,6 +113,7 @@ fi
 group build "QEMU build (pinned source + overlay)" tests/build/run.sh
 group qtest "QEMU qtests of vfio-apple-pci (no guest)" tests/qtest/run.sh
 group sim "simulator client tests" tests/client/run.sh sim/
+group cli "vfio-apple command (list, status, selftest, run --print) against the simulator" tests/cli/run.sh
 group lying "lying-dext tests (QEMU against a fake dext)" tests/lying/run.sh
 group hostile "hostile-client tests (simulator socket)" tests/hostile/run.sh
 
