@@ -233,12 +233,30 @@ struct jnode *json_parse(const char *text, char *err, size_t errlen)
     return n;
 }
 
+struct jnode *json_parse_copy(const char *text, char *err, size_t errlen)
+{
+    char *copy = strdup(text);
+    struct jnode *n;
+
+    if (!copy) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    n = json_parse(copy, err, errlen);
+    if (n)
+        n->owned = copy;
+    else
+        free(copy);
+    return n;
+}
+
 void json_free(struct jnode *n)
 {
     while (n) {
         struct jnode *next = n->next;
 
         json_free(n->child);
+        free(n->owned);
         free(n->key);
         free(n->str);
         free(n);

@@ -26,10 +26,16 @@ struct jnode {
     uint64_t u;
     struct jnode *child, *next; /* J_ARR / J_OBJ members in order */
     const char *start, *end;    /* the value's text in the parsed input */
+    char *owned;                /* root only: input text kept for start/end */
 };
 
-/* NULL on a syntax error (err says where).  Free with json_free(). */
+/*
+ * NULL on a syntax error (err says where).  Free with json_free().  The
+ * nodes' start/end point into @text: keep it while using them, or parse a
+ * copy with json_parse_copy(), whose root owns it.
+ */
 struct jnode *json_parse(const char *text, char *err, size_t errlen);
+struct jnode *json_parse_copy(const char *text, char *err, size_t errlen);
 void json_free(struct jnode *n);
 const struct jnode *json_get(const struct jnode *obj, const char *key);
 /* Dotted path of member names: "dart.faults". */

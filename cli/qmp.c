@@ -11,10 +11,12 @@
 
 #include "qmp.h"
 
+#define QMP_MAX_REPLY   (16u << 20)
+
 struct qmp {
     int fd;
-    char buf[256 * 1024];
-    size_t len;
+    char *buf;
+    size_t len, cap;
     long long deadline_ms;
 };
 
@@ -40,15 +42,21 @@ static int read_line(struct qmp *q, char **line, char *err, size_t errlen)
             *line = q->buf;
             return (int)(nl - q->buf + 1);
         }
-        if (q->len + 1 >= sizeof(q->buf)) {
-            snprintf(err, errlen, "QMP reply longer than %zu bytes", sizeof(q->buf));
-            return -E2BIG;
+        if (q->len + 1 >= q->cap) {
+            char *b = q->cap < QMP_MAX_REPLY ? realloc(q->buf, q->cap * 2) : NULL;
+
+            if (!b) {
+                snprintf(err, errlen, "QMP reply longer than %u bytes", QMP_MAX_REPLY);
+                return -E2BIG;
+            }
+            q->buf = b;
+            q->cap *= 2;
         }
         if (left <= 0 || poll(&pfd, 1, (int)left) <= 0) {
             snprintf(err, errlen, "QEMU did not answer on QMP in time");
             return -ETIMEDOUT;
         }
-        n = read(q->fd, q->buf + q->len, sizeof(q->buf) - 1 - q->len);
+        n = read(q->fd, q->buf + q->len, q->cap - 1 - q->len);
         if (n <= 0) {
             snprintf(err, errlen, "QEMU closed the QMP connection");
             return -EPIPE;
@@ -80,7 +88,7 @@ static struct jnode *exchange(struct qmp *q, const char *cmd, char *err, size_t 
 
         if (len < 0)
             return NULL;
-        j = json_parse(line, perr, sizeof(perr));
+        j = json_parse_copy(line, perr, sizeof(perr));     /* outlives q->buf */
         consume(q, len);
         if (!j) {
             snprintf(err, errlen, "QMP: %s", perr);
@@ -109,6 +117,12 @@ const struct jnode *cli_qmp_command(const char *path, const char *command,
         return NULL;
     }
     q->deadline_ms = now_ms() + timeout_ms;
+    q->cap = 64 * 1024;
+    q->fd = -1;
+    if (!(q->buf = malloc(q->cap))) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
     if (strlen(path) >= sizeof(sa.sun_path)) {
         snprintf(err, errlen, "QMP socket path too long");
         goto out;
@@ -133,8 +147,9 @@ const struct jnode *cli_qmp_command(const char *path, const char *command,
         j = NULL;
     }
 out:
-    if (q->fd > 0)
+    if (q->fd >= 0)
         close(q->fd);
+    free(q->buf);
     free(q);
     *root = j;
     return j ? json_get(j, "return") : NULL;

@@ -232,6 +232,66 @@ def test_status(e):
           "peak 64 MiB in 1000" in out and "faults       0 DART faults" in out, out)
 
 
+def fake_qmp(path, reply):
+    """A QEMU stand-in on @path: greeting, capabilities, an event, then
+    @reply for x-query-vfio-apple; one connection at a time."""
+    import socket as so
+    import threading
+    srv = so.socket(so.AF_UNIX, so.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(4)
+
+    def serve():
+        while True:
+            try:
+                c, _ = srv.accept()
+            except OSError:
+                return
+            f = c.makefile("rw")
+            f.write('{"QMP": {"version": {}, "capabilities": []}}\n')
+            f.flush()
+            for line in f:
+                cmd = json.loads(line)["execute"]
+                if cmd == "qmp_capabilities":
+                    f.write('{"return": {}}\n')
+                else:
+                    f.write('{"event": "RESUME", "timestamp": {"seconds": 1}}\n')
+                    f.write(json.dumps({"return": reply} if cmd == "x-query-vfio-apple" else
+                                       {"error": {"desc": "no"}}) + "\n")
+                f.flush()
+            c.close()
+    threading.Thread(target=serve, daemon=True).start()
+    return srv
+
+
+def test_status_qemu_view(e):
+    """QEMU's view through QMP (a stand-in that answers like QEMU does)."""
+    qmp = os.path.join(e.dir, "nvme0.qmp")
+    dev = {"qom-path": "/machine/peripheral/vfa0", "id": "vfa0",
+           "dext": os.path.join(e.dir, "nvme0.sock"), "dext-calls": 35,
+           "dext-calls-realize": 13, "dext-timeouts": 0, "dext-wait-max-ns": 91000,
+           "lost": False, "unresponsive": False, "dma-mode": "window", "interrupts": 7,
+           "notifications": 6, "config-cache-hits": 40, "window-size": 32 * MiB,
+           "window": [{"gpa": 1 << 30, "iova": 1 << 35, "size": 32 * MiB}],
+           "padding": "x" * 300000}    # longer than one read: the reply must outlive it
+    other = dict(dev, id="other", dext="/elsewhere.sock")
+    srv = fake_qmp(qmp, [other, dev])
+    try:
+        rc, j, err = e.json("status", "nvme0", "--json")
+        q = (j["devices"][0].get("qemu") or {}) if j else {}
+        check("status/qemu-view-json", rc == 0 and q.get("qmp") == qmp and
+              (q.get("device") or {}).get("id") == "vfa0" and
+              q["device"]["window"][0]["iova"] == 1 << 35 and
+              len(q["device"]["padding"]) == 300000, f"rc {rc} {err[-300:]} {str(q)[:300]}")
+        rc, out, err = e.cli("status", "nvme0")
+        check("status/qemu-view-human", rc == 0 and "device vfa0 (" + qmp + "): 35 dext calls "
+              "(13 setting up), 0 timed out, longest wait 91 us" in out and
+              "window GPA 0x40000000 -> IOVA 0x800000000 (32 MiB)" in out, out[-600:])
+    finally:
+        srv.close()
+        os.unlink(qmp)
+
+
 def arg(argv, opt, nth=0):
     idx = [i for i, a in enumerate(argv) if a == opt]
     return argv[idx[nth] + 1] if len(idx) > nth else None
@@ -297,6 +357,7 @@ def main():
         test_list(e)
         test_selftest(e)
         test_status(e)
+        test_status_qemu_view(e)
         test_run_print(e)
     except Exception as ex:     # a broken test is a failed test
         check("ran", False, f"{type(ex).__name__}: {ex}")
