@@ -69,6 +69,10 @@ def default_kernel():
     return k or "bookworm"
 
 
+# edk2 for QEMU's virt machine, from Debian's qemu-efi-aarch64.
+UEFI_FIRMWARE = "/usr/share/qemu-efi-aarch64/QEMU_EFI.fd"
+
+
 def platform(kernel=None, fio=False):
     """Paths of QEMU and of the pieces of guest kernel `kernel` (a name of
     KERNELS; default: default_kernel()), built/fetched once and cached; with
@@ -221,7 +225,8 @@ class Run:
         return out
 
     def boot(self, initrd, qemu_args=(), mem="1G", smp=2, timeout=600,
-             append="", on_line=None, qmp=False, expect_end=True, tag="", kernel=None):
+             append="", on_line=None, qmp=False, expect_end=True, tag="", kernel=None,
+             firmware=False):
         """Boot the guest; return when it powers off, times out or dies.
 
         Streams the console to <logdir>/console.log.  Returns the guest's
@@ -229,7 +234,10 @@ class Run:
         `on_line(run, line)` sees every console line as it arrives.  `tag`
         names this boot's logs when a test boots more than once.  `kernel`
         (default: the one the initramfs was built for) must match the
-        initramfs's modules.
+        initramfs's modules.  `firmware`: boot through Debian's UEFI
+        firmware for QEMU (edk2, qemu-efi-aarch64), which loads the same
+        kernel and initramfs from QEMU's fw_cfg and hands the guest ACPI
+        tables instead of the device tree.
         """
         built_for = self.initrd_kernel.get(initrd)
         kernel = kernel or built_for or default_kernel()
@@ -247,6 +255,11 @@ class Run:
                 "-chardev", "stdio,id=con,signal=off", "-serial", "chardev:con",
                 "-kernel", plat["GUEST_KERNEL"], "-initrd", initrd,
                 "-append", f"console=ttyAMA0 panic=-1 loglevel=6 {append}".strip()]
+        if firmware:
+            if not os.path.exists(UEFI_FIRMWARE):
+                raise RuntimeError(f"{UEFI_FIRMWARE} is missing: install Debian's "
+                                   "qemu-efi-aarch64 (scripts/bootstrap.sh does)")
+            argv += ["-bios", UEFI_FIRMWARE]
         if qmp:
             self.qmp_path = os.path.join(self.workdir, "qmp.sock")
             argv += ["-qmp", f"unix:{self.qmp_path},server=on,wait=off"]

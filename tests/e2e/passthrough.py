@@ -93,3 +93,16 @@ def sim_dext_calls(stats):
         if req.get(k):
             by[k] = req[k]
     return sum(by.values()), by
+
+
+def boot_disk_args(run, name="boot0"):
+    """A small virtio-blk disk with bootindex=0, as a UEFI guest's boot disk
+    (libvirt and UTM give one).  With a boot order, edk2 connects only the
+    devices in it; without, it drives every PCI device, the passthrough
+    NVMe too, with guest-physical DMA addresses the DART faults (QEMU warns).
+    """
+    img = os.path.join(run.workdir, f"{name}.img")
+    with open(img, "wb") as f:
+        f.truncate(1 << 20)
+    return ["-drive", f"if=none,id={name},file={img},format=raw",
+            "-device", f"virtio-blk-pci,drive={name},bootindex=0"]

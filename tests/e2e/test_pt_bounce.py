@@ -11,15 +11,18 @@ import passthrough as pt  # noqa: E402
 MEM = 3 * pt.GiB        # RAM [1 GiB, 4 GiB); window [1 GiB, 2 GiB)
 
 
-def bounced(run, sim, mb=256, kernel=None, tag="", timeout=900):
+def bounced(run, sim, mb=256, kernel=None, tag="", timeout=900, firmware=False):
     """Boot with RAM beyond the window, MB MiB of I/O, check the layout.
-    (test_pt_guest_kernels.py runs this on the other kernels.)"""
-    initrd = run.initramfs(["pt-device.sh", "zones.sh", "nvme-io.sh", "pt-msix.sh"],
+    (test_pt_guest_kernels.py runs this on the other kernels;
+    test_pt_acpi.py with `firmware`: through UEFI, with ACPI.)"""
+    initrd = run.initramfs((["acpi.sh"] if firmware else []) +
+                           ["pt-device.sh", "zones.sh", "nvme-io.sh", "pt-msix.sh"],
                            modules=["nvme"], params={"MB": mb}, kernel=kernel)
     run.notes = {}
-    run.boot(initrd, mem=f"{MEM >> 20}M", qemu_args=pt.qemu_args(sim, MEM, window="1G"),
-             timeout=timeout, tag=tag)
-    # dma-ranges made the DMA zone exactly the window, and the rest of RAM
+    run.boot(initrd, mem=f"{MEM >> 20}M", timeout=timeout, tag=tag, firmware=firmware,
+             qemu_args=pt.qemu_args(sim, MEM, window="1G") +
+             (pt.boot_disk_args(run) if firmware else []))
+    # dma-ranges (or _DMA and the IORT) made the DMA zone exactly the window, and the rest of RAM
     # (where user pages come from first: the highest zone) lies beyond it,
     # so the guest had to bounce through swiotlb to stay correct.
     # (zone sizes are in pages of the guest kernel's size: 4 KiB on

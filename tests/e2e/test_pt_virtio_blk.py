@@ -19,14 +19,17 @@ MEM = 768 * pt.MiB
 VBLK_MB = 32
 
 
-def body(run):
-    sim = pt.start_sim(run, extra=["--dart-iova-base", "0x4000"])
+def body(run, firmware=False, kernel=None):
+    """`firmware`: through UEFI with ACPI (test_pt_acpi.py), where the
+    doorbell's bus addresses are left out of _DMA instead of reserved."""
+    sim = pt.start_sim(run, name="sim-vblk", extra=["--dart-iova-base", "0x4000"])
     disk = os.path.join(run.workdir, "vblk.img")
     data = os.urandom(VBLK_MB << 20)
     with open(disk, "wb") as f:
         f.write(data)
-    initrd = run.initramfs(["pt-device.sh", "virtio-blk.sh", "nvme-io.sh"],
-                           modules=["nvme", "virtio_blk", "virtio_pci"],
+    initrd = run.initramfs((["acpi.sh"] if firmware else []) +
+                           ["pt-device.sh", "virtio-blk.sh", "nvme-io.sh"],
+                           modules=["nvme", "virtio_blk", "virtio_pci"], kernel=kernel,
                            params={"MB": 32, "VBLK_MB": VBLK_MB,
                                    "VBLK_SHA": hashlib.sha256(data).hexdigest()})
     seen = {}
@@ -36,9 +39,11 @@ def body(run):
             seen["info"] = r.qmp("x-query-vfio-apple")[0]
 
     run.boot(initrd, mem=f"{MEM >> 20}M", timeout=600, qmp=True, on_line=on_line,
+             firmware=firmware, tag="virtio-blk" if firmware else "",
              qemu_args=pt.qemu_args(sim, MEM) + [
         "-drive", f"if=none,id=vb0,file={disk},format=raw",
-        "-device", "virtio-blk-pci,drive=vb0"])
+        # the boot disk of a UEFI guest (see passthrough.boot_disk_args)
+        "-device", "virtio-blk-pci,drive=vb0" + (",bootindex=0" if firmware else "")])
     with open(disk, "rb") as f:
         head = f.read(8 << 20)
     want = run.notes.get("vblk_written_sha")
@@ -51,6 +56,7 @@ def body(run):
     kinds = {o["kind"] for o in seen.get("info", {}).get("window-overlaps", [])}
     run.check("window-overlaps-msi-doorbell", "msi-doorbell" in kinds,
               f"overlaps QEMU reported: {seen.get('info', {}).get('window-overlaps')}")
+    return seen.get("info")
 
 
 if __name__ == "__main__":

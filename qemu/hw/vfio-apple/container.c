@@ -15,7 +15,7 @@
  * so a window ending elsewhere lets bounce buffers land outside it.
  *
  * Everything that decides how the guest learns the window lives here and
- * in window.c (dma-ranges today; an ACPI _DMA/IORT description later).
+ * in window.c (dma-ranges) and acpi.c (_DMA and the IORT).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */

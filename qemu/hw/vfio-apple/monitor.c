@@ -43,6 +43,23 @@ static char *vfio_apple_dext_name(VFIOApplePCIDevice *a)
                            a->host_root_port ? a->host_root_port : "");
 }
 
+static VfioAppleDmaSegmentList *vfio_apple_info_bus_ranges(void)
+{
+    const VFIOAppleBusRange *r;
+    unsigned n = vfio_apple_window_bus_ranges(&r), i;
+    VfioAppleDmaSegmentList *l = NULL, **tail = &l;
+
+    for (i = 0; i < n; i++) {
+        VfioAppleDmaSegment *s = g_new0(VfioAppleDmaSegment, 1);
+
+        s->gpa = r[i].cpu;
+        s->iova = r[i].bus;
+        s->size = r[i].size;
+        QAPI_LIST_APPEND(tail, s);
+    }
+    return l;
+}
+
 static void vfio_apple_info_window(VfioAppleInfo *info,
                                    VFIOAppleContainer *container)
 {
@@ -112,6 +129,7 @@ static VfioAppleInfo *vfio_apple_info(VFIOApplePCIDevice *a)
     if (vbasedev->bcontainer) {
         vfio_apple_info_window(info, VFIO_IOMMU_APPLE(vbasedev->bcontainer));
     }
+    info->bus_ranges = vfio_apple_info_bus_ranges();
     info->window_overlaps = vfio_apple_window_overlaps();
     return info;
 }
@@ -168,6 +186,11 @@ static void hmp_info_vfio_apple_one(Monitor *mon, VfioAppleInfo *i)
         monitor_printf(mon, "    GPA 0x%" PRIx64 " -> IOVA 0x%" PRIx64
                        " size 0x%" PRIx64 "\n", s->value->gpa,
                        s->value->iova, s->value->size);
+    }
+    for (s = i->bus_ranges; s; s = s->next) {
+        monitor_printf(mon, "    guest told: bus 0x%" PRIx64 " -> GPA 0x%"
+                       PRIx64 " size 0x%" PRIx64 "\n", s->value->iova,
+                       s->value->gpa, s->value->size);
     }
     for (o = i->window_overlaps; o; o = o->next) {
         monitor_printf(mon, "    IOVA 0x%" PRIx64 " size 0x%" PRIx64

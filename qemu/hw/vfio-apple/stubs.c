@@ -9,6 +9,7 @@
 #include "qapi/qapi-commands-vfio-apple.h"
 #include "monitor/hmp.h"
 #include "monitor/monitor.h"
+#include "hw/acpi/aml-build.h"
 #include "hw/vfio-apple/vfio-apple.h"
 
 void vfio_apple_pci_bus_init(PCIBus *bus)
@@ -16,9 +17,18 @@ void vfio_apple_pci_bus_init(PCIBus *bus)
 }
 
 void vfio_apple_machine_done(void *fdt, const char *pcie_node, bool user_dtb,
-                             bool acpi, hwaddr msi_base, uint64_t msi_size,
-                             Error **errp)
+                             bool firmware, bool acpi, hwaddr msi_base,
+                             uint64_t msi_size, Error **errp)
 {
+}
+
+void vfio_apple_acpi_add_dma(Aml *scope, const char *bridge)
+{
+}
+
+uint8_t vfio_apple_acpi_address_limit(void)
+{
+    return 64;
 }
 
 VfioAppleInfoList *qmp_x_query_vfio_apple(Error **errp)

@@ -3,8 +3,9 @@
  *
  * A vfio-apple-pci device in window mode maps a range of guest RAM through
  * the host IOMMU (Apple's DART), which picks the IOVAs.  The guest learns
- * the offset from `dma-ranges` on the PCIe host bridge: bus address =
- * CPU address - GPA + IOVA for the window, and swiotlb bounces the rest.
+ * the offset from the firmware tables (`dma-ranges` on the PCIe host bridge,
+ * or ACPI's _DMA): bus address = CPU address - GPA + IOVA for the window,
+ * and swiotlb bounces the rest.
  *
  * Everything else on that host bridge sees the same `dma-ranges`, so the
  * emulated PCI devices there (virtio with iommu_platform=on, e1000e,
@@ -45,6 +46,8 @@
 #include "qemu/units.h"
 #include "system/address-spaces.h"
 #include "system/device_tree.h"
+#include "system/system.h"
+#include "qemu/error-report.h"
 #include "hw/pci/pci.h"
 #include "hw/pci/pci_bus.h"
 #include "hw/boards.h"
@@ -69,6 +72,10 @@ typedef struct VFIOAppleWindow {
     bool doorbell_mapped;
 
     VfioAppleWindowOverlapList *overlaps;
+
+    /* what the guest is told: see vfio_apple_window_bus_ranges() */
+    unsigned nranges;
+    VFIOAppleBusRange ranges[VFIO_APPLE_MAX_BUS_RANGES];
 
     bool machine_done;          /* the guest's device tree exists */
     bool published;             /* ... and describes the window */
@@ -232,24 +239,38 @@ static bool vfio_apple_overlap_range(Int128 start, Int128 len,
     return false;
 }
 
-/* Reserve the guest RAM the window maps at [iova, iova + size). */
-static bool vfio_apple_reserve(void *fdt, const VFIOAppleWindowSeg *seg,
-                               hwaddr iova, uint64_t size, hwaddr *gpa_out,
+/*
+ * The guest RAM the window maps at [iova, iova + size) of @seg, in whole
+ * 64 KiB pieces (the largest page a guest kernel uses): [*gpa, *end).
+ */
+static void vfio_apple_doorbell_ram(const VFIOAppleWindowSeg *seg,
+                                    hwaddr iova, uint64_t size,
+                                    hwaddr *gpa, hwaddr *end)
+{
+    *gpa = QEMU_ALIGN_DOWN(seg->gpa + (iova - seg->iova), 64 * KiB);
+    *end = QEMU_ALIGN_UP(seg->gpa + (iova - seg->iova) + size, 64 * KiB);
+}
+
+/* Reserve guest RAM [gpa, end) in the device tree (when there is one). */
+static bool vfio_apple_reserve(void *fdt, hwaddr gpa, hwaddr end,
                                Error **errp)
 {
-    /* Whole 64 KiB pieces: the largest page a guest kernel uses. */
-    hwaddr gpa = QEMU_ALIGN_DOWN(seg->gpa + (iova - seg->iova), 64 * KiB);
-    hwaddr end = QEMU_ALIGN_UP(seg->gpa + (iova - seg->iova) + size,
-                               64 * KiB);
     g_autofree char *node = g_strdup_printf("/reserved-memory/"
                                             "vfio-apple-msi@%" HWADDR_PRIx,
                                             gpa);
 
+    if (!fdt) {
+        /* An ACPI boot with the user's DTB: nothing to reserve it in. */
+        return true;
+    }
     if (fdt_path_offset(fdt, "/reserved-memory") < 0) {
         qemu_fdt_add_subnode(fdt, "/reserved-memory");
         qemu_fdt_setprop_cell(fdt, "/reserved-memory", "#address-cells", 2);
         qemu_fdt_setprop_cell(fdt, "/reserved-memory", "#size-cells", 2);
         qemu_fdt_setprop(fdt, "/reserved-memory", "ranges", NULL, 0);
+    }
+    if (fdt_path_offset(fdt, node) >= 0) {
+        return true;    /* two overlaps in the same 64 KiB */
     }
     qemu_fdt_add_subnode(fdt, node);
     if (qemu_fdt_setprop_sized_cells(fdt, node, "reg", 2, gpa, 2,
@@ -260,17 +281,18 @@ static bool vfio_apple_reserve(void *fdt, const VFIOAppleWindowSeg *seg,
                    end - gpa);
         return false;
     }
-    *gpa_out = gpa;
     return true;
 }
 
 /*
  * What the window's IOVAs overlap in the guest's address map; keep the
- * MSI doorbell reachable for emulated devices and reserve the RAM behind
- * it.
+ * MSI doorbell reachable for emulated devices, reserve the RAM behind it
+ * and return, per segment, the IOVAs it takes from the window
+ * ([hole_lo[i], hole_hi[i]), empty when hole_lo[i] == hole_hi[i]).
  */
 static bool vfio_apple_window_place(VFIOAppleWindow *w, void *fdt,
                                     hwaddr msi_base, uint64_t msi_size,
+                                    hwaddr *hole_lo, hwaddr *hole_hi,
                                     Error **errp)
 {
     FlatView *fv = address_space_to_flatview(&address_space_memory);
@@ -283,6 +305,7 @@ static bool vfio_apple_window_place(VFIOAppleWindow *w, void *fdt,
     qapi_free_VfioAppleWindowOverlapList(w->overlaps);
     w->overlaps = NULL;
     for (i = 0; i < w->nsegs; i++) {
+        hole_lo[i] = hole_hi[i] = w->segs[i].iova;
         sc.seg = &w->segs[i];
         flatview_for_each_range(fv, vfio_apple_overlap_range, &sc);
     }
@@ -294,15 +317,26 @@ static bool vfio_apple_window_place(VFIOAppleWindow *w, void *fdt,
         }
         for (i = 0; i < w->nsegs; i++) {
             const VFIOAppleWindowSeg *s = &w->segs[i];
+            hwaddr gpa, end, lo, hi;
 
-            if (o->iova >= s->iova && o->iova - s->iova < s->size) {
-                o->has_reserved_gpa = vfio_apple_reserve(fdt, s, o->iova,
-                                                         o->size,
-                                                         &o->reserved_gpa,
-                                                         errp);
-                if (!o->has_reserved_gpa) {
-                    return false;
-                }
+            if (o->iova < s->iova || o->iova - s->iova >= s->size) {
+                continue;
+            }
+            vfio_apple_doorbell_ram(s, o->iova, o->size, &gpa, &end);
+            if (!vfio_apple_reserve(fdt, gpa, end, errp)) {
+                return false;
+            }
+            o->has_reserved_gpa = true;
+            o->reserved_gpa = gpa;
+            /* The same RAM in bus addresses, within the segment. */
+            lo = s->iova + (MAX(gpa, s->gpa) - s->gpa);
+            hi = s->iova + (MIN(end, s->gpa + s->size) - s->gpa);
+            if (hole_lo[i] == hole_hi[i]) {
+                hole_lo[i] = lo;
+                hole_hi[i] = hi;
+            } else {
+                hole_lo[i] = MIN(hole_lo[i], lo);
+                hole_hi[i] = MAX(hole_hi[i], hi);
             }
         }
         if (!w->doorbell_mapped) {
@@ -318,20 +352,20 @@ static bool vfio_apple_window_place(VFIOAppleWindow *w, void *fdt,
 }
 
 /*
- * How far to extend the last dma-ranges entry past the window so that its
- * bus range ends on a power of two.  Linux (dma_addressing_limited())
- * compares the bus limit from dma-ranges with the bus address of the last
- * RAM page rounded up to 2^n - 1; below it, the device counts as
- * addressing-limited and 6.12 caps every mapping at swiotlb's 252 KiB.
- * Only when the window is all of guest RAM and nothing can be plugged
- * after it: the extra CPU range then holds no RAM, so no DMA goes there,
- * and the guest's DMA zone still covers only the window.  0 otherwise.
+ * How far to extend the last bus range past the window so that it ends on
+ * a power of two.  Linux (dma_addressing_limited()) compares the bus limit
+ * from dma-ranges (or _DMA) with the bus address of the last RAM page
+ * rounded up to 2^n - 1; below it, the device counts as addressing-limited
+ * and 6.12 caps every mapping at swiotlb's 252 KiB.  Only when the window
+ * is all of guest RAM and nothing can be plugged after it: the extra CPU
+ * range then holds no RAM, so no DMA goes there, and the guest's DMA zone
+ * still covers only the window.  0 otherwise.
  */
-static uint64_t vfio_apple_window_pad(VFIOAppleWindow *w)
+static uint64_t vfio_apple_window_pad(VFIOAppleWindow *w,
+                                      const VFIOAppleBusRange *last)
 {
     MachineState *ms = MACHINE(qdev_get_machine());
-    const VFIOAppleWindowSeg *last = &w->segs[w->nsegs - 1];
-    uint64_t total = 0, end = last->iova + last->size, pad;
+    uint64_t total = 0, end = last->bus + last->size, pad;
     unsigned i;
 
     for (i = 0; i < w->nsegs; i++) {
@@ -343,8 +377,11 @@ static uint64_t vfio_apple_window_pad(VFIOAppleWindow *w)
         return 0;
     }
     pad = pow2ceil(end) - end;
-    /* The extra bus range must not be another segment's. */
-    for (i = 0; i + 1 < w->nsegs; i++) {
+    /*
+     * The extra bus range must not be a segment's: another one, or the
+     * last one's doorbell hole at its very end.
+     */
+    for (i = 0; i < w->nsegs; i++) {
         if (w->segs[i].iova < end + pad && end < w->segs[i].iova +
                                                  w->segs[i].size) {
             return 0;
@@ -354,29 +391,126 @@ static uint64_t vfio_apple_window_pad(VFIOAppleWindow *w)
     return pad;
 }
 
-void vfio_apple_machine_done(void *fdt, const char *pcie_node, bool user_dtb,
-                             bool acpi, hwaddr msi_base, uint64_t msi_size,
-                             Error **errp)
+/* The segments less their doorbell holes, and the pad: see container.h. */
+static void vfio_apple_window_make_ranges(VFIOAppleWindow *w,
+                                          const hwaddr *hole_lo,
+                                          const hwaddr *hole_hi)
 {
-    ERRP_GUARD();
-    VFIOAppleWindow *w = &vfio_apple_window;
-    g_autofree uint32_t *cells = NULL;
-    uint64_t pad;
+    VFIOAppleBusRange *r = w->ranges;
     unsigned i;
+
+    for (i = 0; i < w->nsegs; i++) {
+        const VFIOAppleWindowSeg *s = &w->segs[i];
+        hwaddr end = s->iova + s->size;
+
+        /* At most two pieces a segment: VFIO_APPLE_MAX_BUS_RANGES. */
+        if (hole_lo[i] > s->iova) {
+            *r++ = (VFIOAppleBusRange) {
+                .bus = s->iova, .cpu = s->gpa, .size = hole_lo[i] - s->iova,
+            };
+        }
+        if (hole_lo[i] == hole_hi[i] && hole_lo[i] == s->iova) {
+            *r++ = (VFIOAppleBusRange) {
+                .bus = s->iova, .cpu = s->gpa, .size = s->size,
+            };
+        } else if (hole_hi[i] < end) {
+            *r++ = (VFIOAppleBusRange) {
+                .bus = hole_hi[i], .cpu = s->gpa + (hole_hi[i] - s->iova),
+                .size = end - hole_hi[i],
+            };
+        }
+    }
+    w->nranges = r - w->ranges;
+    if (w->nranges) {
+        w->ranges[w->nranges - 1].size +=
+            vfio_apple_window_pad(w, &w->ranges[w->nranges - 1]);
+    }
+}
+
+unsigned vfio_apple_window_bus_ranges(const VFIOAppleBusRange **ranges)
+{
+    *ranges = vfio_apple_window.ranges;
+    return vfio_apple_window.nranges;
+}
+
+/* The bus ranges as the device tree's dma-ranges on @pcie_node. */
+static bool vfio_apple_window_write_dt(VFIOAppleWindow *w, void *fdt,
+                                       const char *pcie_node, Error **errp)
+{
+    g_autofree uint32_t *cells = g_new0(uint32_t, w->nranges * 7);
+    unsigned i;
+
+    /*
+     * PCI bus address (3 cells: space code, high, low), CPU address (2),
+     * size (2).  Memory space, 64-bit when the IOVAs need it.
+     */
+    for (i = 0; i < w->nranges; i++) {
+        const VFIOAppleBusRange *r = &w->ranges[i];
+        uint32_t *c = cells + i * 7;
+        bool high = r->bus + r->size > 4 * GiB;
+
+        c[0] = cpu_to_be32(high ? 0x03000000 : 0x02000000);
+        c[1] = cpu_to_be32(r->bus >> 32);
+        c[2] = cpu_to_be32((uint32_t)r->bus);
+        c[3] = cpu_to_be32(r->cpu >> 32);
+        c[4] = cpu_to_be32((uint32_t)r->cpu);
+        c[5] = cpu_to_be32(r->size >> 32);
+        c[6] = cpu_to_be32((uint32_t)r->size);
+    }
+    if (qemu_fdt_setprop(fdt, pcie_node, "dma-ranges", cells,
+                         w->nranges * 7 * sizeof(uint32_t)) < 0) {
+        error_setg(errp, "vfio-apple-pci: cannot add dma-ranges to %s",
+                   pcie_node);
+        return false;
+    }
+    trace_vfio_apple_dma_ranges(pcie_node, w->nranges);
+    return true;
+}
+
+/*
+ * Firmware drives the PCI devices it finds, with guest-physical DMA
+ * addresses: it knows nothing of the window, so the passthrough device's
+ * DMA would fault in the DART.  edk2 for virt connects only the devices in
+ * QEMU's boot order when there is one (ConnectDevicesFromQemu()), and all
+ * of them otherwise.
+ */
+static void vfio_apple_warn_firmware_dma(void)
+{
+    size_t len = 0;
+    g_autofree char *order = get_boot_devices_list(&len);
+
+    if (len) {
+        return;
+    }
+    warn_report("vfio-apple-pci: the firmware will drive the device with "
+                "guest-physical DMA addresses, which the DART faults");
+    error_printf("With no device in the boot order, edk2 connects a driver to "
+                 "every PCI device.  Give the boot disk a bootindex (libvirt "
+                 "and UTM do), e.g. -device virtio-blk-pci,drive=d0,"
+                 "bootindex=0; never a bootindex on vfio-apple-pci\n");
+}
+
+void vfio_apple_machine_done(void *fdt, const char *pcie_node, bool user_dtb,
+                             bool firmware, bool acpi, hwaddr msi_base,
+                             uint64_t msi_size, Error **errp)
+{
+    VFIOAppleWindow *w = &vfio_apple_window;
+    hwaddr hole_lo[VFA_MAX_DMA_SEGMENTS], hole_hi[VFA_MAX_DMA_SEGMENTS];
+    bool have_dt = fdt && pcie_node && !user_dtb;
 
     w->machine_done = true;
     if (!w->defined) {
         return;
     }
-    if (acpi) {
-        error_setg(errp, "vfio-apple-pci: the guest would boot with ACPI, "
-                   "which cannot describe the DMA window yet");
-        error_append_hint(errp, "Boot from the device tree: -machine "
-                          "acpi=off with firmware, or -kernel without "
-                          "firmware\n");
-        return;
+    if (firmware) {
+        vfio_apple_warn_firmware_dma();
     }
-    if (user_dtb || !fdt || !pcie_node) {
+    /*
+     * An ACPI guest reads the window from _DMA (vfio_apple_acpi_add_dma(),
+     * when the tables are built, after this); the device tree is then only
+     * the firmware's, but describe the window there too when it is ours.
+     */
+    if (!acpi && !have_dt) {
         error_setg(errp, "vfio-apple-pci: the device tree is supplied by the "
                    "user (-dtb), so QEMU cannot add the DMA window's "
                    "dma-ranges to it");
@@ -387,42 +521,13 @@ void vfio_apple_machine_done(void *fdt, const char *pcie_node, bool user_dtb,
                           w->segs[0].iova, w->segs[0].gpa, w->segs[0].size);
         return;
     }
-    if (!vfio_apple_window_place(w, fdt, msi_base, msi_size, errp)) {
+    if (!vfio_apple_window_place(w, have_dt ? fdt : NULL, msi_base, msi_size,
+                                 hole_lo, hole_hi, errp)) {
         return;
     }
-
-    pad = vfio_apple_window_pad(w);
-
-    /*
-     * PCI bus address (3 cells: space code, high, low), CPU address (2),
-     * size (2).  Memory space, 64-bit when the IOVAs need it.
-     */
-    cells = g_new0(uint32_t, w->nsegs * 7);
-    for (i = 0; i < w->nsegs; i++) {
-        VFIOAppleWindowSeg seg = w->segs[i];
-        const VFIOAppleWindowSeg *s = &seg;
-        uint32_t *c = cells + i * 7;
-        bool high;
-
-        if (i == w->nsegs - 1) {
-            seg.size += pad;
-        }
-        high = s->iova + s->size > 4 * GiB;
-
-        c[0] = cpu_to_be32(high ? 0x03000000 : 0x02000000);
-        c[1] = cpu_to_be32(s->iova >> 32);
-        c[2] = cpu_to_be32((uint32_t)s->iova);
-        c[3] = cpu_to_be32(s->gpa >> 32);
-        c[4] = cpu_to_be32((uint32_t)s->gpa);
-        c[5] = cpu_to_be32(s->size >> 32);
-        c[6] = cpu_to_be32((uint32_t)s->size);
-    }
-    if (qemu_fdt_setprop(fdt, pcie_node, "dma-ranges", cells,
-                         w->nsegs * 7 * sizeof(uint32_t)) < 0) {
-        error_setg(errp, "vfio-apple-pci: cannot add dma-ranges to %s",
-                   pcie_node);
+    vfio_apple_window_make_ranges(w, hole_lo, hole_hi);
+    if (have_dt && !vfio_apple_window_write_dt(w, fdt, pcie_node, errp)) {
         return;
     }
-    trace_vfio_apple_dma_ranges(pcie_node, w->nsegs);
     w->published = true;
 }

@@ -3,7 +3,8 @@
  * dext on Linux: config space and its cache, the config policy, BARs and
  * the trapped MSI-X page, MSI-X delivery with masking and latching, reset,
  * hot-unplug, device loss, a dext that stops answering, the DMA window
- * and its refusals, and machines without vfio-apple=on left as they were.
+ * and its refusals, its ACPI description (_DMA, IORT) read from fw_cfg,
+ * and machines without vfio-apple=on left as they were.
  *
  * Needs the simulator: VFIO_APPLE_SIM=/path/to/vfio-apple-sim (otherwise
  * every test is skipped).  The simulated device is an NVMe controller;
@@ -17,6 +18,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include "qemu/host-utils.h"
 #include "libqtest.h"
 #include "libqos/pci.h"
 #include "libqos/generic-pcihost.h"
@@ -767,6 +769,240 @@ static void test_window_overlaps_doorbell(void)
     sim_stop(&s);
 }
 
+/* ------------------------------------------------------------ ACPI -- */
+
+/*
+ * The virt machine's fw_cfg (data at +0, a big-endian selector at +8;
+ * libqos's mm_fw_cfg has another layout).
+ */
+#define VIRT_FW_CFG         0x09020000
+#define FW_CFG_FILE_DIR     0x19
+
+static void fw_cfg_select(QTestState *qts, uint16_t key)
+{
+    /* A 16-bit write the device takes big-endian, on a little-endian CPU. */
+    qtest_writew(qts, VIRT_FW_CFG + 8, bswap16(key));
+}
+
+/* The next @len bytes of the selected item. */
+static void fw_cfg_data(QTestState *qts, void *buf, size_t len)
+{
+    guint8 *p = buf;
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        p[i] = qtest_readb(qts, VIRT_FW_CFG);
+    }
+}
+
+typedef struct FwCfgFile {
+    uint32_t size;              /* big-endian, as fw_cfg has them */
+    uint16_t select;
+    uint16_t reserved;
+    char name[56];
+} FwCfgFile;
+
+/* The ACPI tables as the firmware would load them from fw_cfg. */
+static guint8 *acpi_tables(QTestState *qts, size_t *len)
+{
+    g_autofree FwCfgFile *dir = NULL;
+    uint32_t n, i;
+    guint8 *t;
+
+    fw_cfg_select(qts, FW_CFG_FILE_DIR);
+    fw_cfg_data(qts, &n, 4);
+    n = be32_to_cpu(n);
+    g_assert_cmpuint(n, <, 256);
+    dir = g_new(FwCfgFile, n);
+    fw_cfg_data(qts, dir, n * sizeof(*dir));
+    for (i = 0; i < n; i++) {
+        if (!strcmp(dir[i].name, "etc/acpi/tables")) {
+            *len = be32_to_cpu(dir[i].size);
+            t = g_malloc(*len);
+            fw_cfg_select(qts, be16_to_cpu(dir[i].select));
+            fw_cfg_data(qts, t, *len);
+            return t;
+        }
+    }
+    g_assert_not_reached();
+}
+
+static const guint8 *acpi_table(const guint8 *t, size_t len, const char *sig,
+                                uint32_t *tlen)
+{
+    size_t off = 0;
+
+    /* The blob is the tables back to back, each with its length at 4. */
+    while (off + 36 <= len) {
+        uint32_t l = ldl_le_p(t + off + 4);
+
+        g_assert_cmpuint(l, >=, 36);
+        g_assert_cmpuint(off + l, <=, len);
+        if (!memcmp(t + off, sig, 4)) {
+            *tlen = l;
+            return t + off;
+        }
+        off += l;
+    }
+    return NULL;
+}
+
+/* The IORT root complex node's memory address size limit (bits). */
+static unsigned iort_rc_limit(const guint8 *t, size_t len)
+{
+    uint32_t tlen, n, off, i;
+    const guint8 *iort = acpi_table(t, len, "IORT", &tlen);
+
+    g_assert(iort);
+    n = ldl_le_p(iort + 36);
+    off = ldl_le_p(iort + 40);
+    for (i = 0; i < n; i++) {
+        g_assert_cmpuint(off + 33, <=, tlen);
+        if (iort[off] == 2) {       /* root complex */
+            return iort[off + 32];
+        }
+        off += lduw_le_p(iort + off + 1);
+    }
+    g_assert_not_reached();
+}
+
+/*
+ * The QWord address space descriptors (tag 0x8a) of the DSDT's _DMA:
+ * fills min[], trans[], size[]; returns how many (0: no _DMA).
+ */
+static unsigned dsdt_dma(const guint8 *t, size_t len, uint64_t *min,
+                         uint64_t *trans, uint64_t *size, unsigned max)
+{
+    uint32_t tlen;
+    const guint8 *dsdt = acpi_table(t, len, "DSDT", &tlen);
+    const guint8 *p = dsdt ? memmem(dsdt, tlen, "_DMA", 4) : NULL;
+    unsigned n = 0;
+
+    g_assert(dsdt);
+    if (!p) {
+        return 0;
+    }
+    /* Name(_DMA, Buffer(...) {descriptors, end tag 0x79}) */
+    p = memchr(p, 0x8a, dsdt + tlen - p);
+    while (p && p + 46 <= dsdt + tlen && p[0] == 0x8a && n < max) {
+        g_assert_cmpuint(lduw_le_p(p + 1), ==, 43);
+        g_assert_cmpuint(p[3], ==, 0);          /* memory */
+        g_assert_cmpuint(p[4] & 1, ==, 0);      /* producer: translates */
+        min[n] = ldq_le_p(p + 14);
+        g_assert_cmpuint(ldq_le_p(p + 22), ==, min[n] + ldq_le_p(p + 38) - 1);
+        trans[n] = ldq_le_p(p + 30);
+        size[n] = ldq_le_p(p + 38);
+        n++;
+        p += 46;
+    }
+    return n;
+}
+
+/*
+ * Without a window the tables are upstream's: no _DMA, a 64-bit IORT
+ * limit, byte for byte the same as without vfio-apple=on.
+ */
+static void test_acpi_no_window_unchanged(void)
+{
+    QTestState *a = qtest_init("-M virt -cpu max -nodefaults");
+    QTestState *b = qtest_init("-M virt,vfio-apple=on -cpu max -nodefaults");
+    size_t la, lb;
+    g_autofree guint8 *ta = acpi_tables(a, &la);
+    g_autofree guint8 *tb = acpi_tables(b, &lb);
+    uint64_t min[4], trans[4], size[4];
+
+    g_assert_cmpuint(la, ==, lb);
+    g_assert(!memcmp(ta, tb, la));
+    g_assert_cmpuint(dsdt_dma(tb, lb, min, trans, size, 4), ==, 0);
+    g_assert_cmpuint(iort_rc_limit(tb, lb), ==, 64);
+    qtest_quit(a);
+    qtest_quit(b);
+}
+
+/*
+ * With a window: _DMA says what QEMU told the guest (bus-ranges, which
+ * the device tree's dma-ranges say too), the IORT limit is the bits of
+ * the window's highest guest-physical address.
+ */
+static void test_acpi_window(void)
+{
+    Sim s;
+    Dev d;
+    g_autoptr(QDict) info = NULL;
+    g_autofree guint8 *t = NULL;
+    uint64_t min[8], trans[8], size[8], top = 0;
+    size_t len;
+    unsigned n, i = 0;
+    QList *ranges;
+    QListEntry *e;
+
+    sim_start(&s, NULL);
+    dev_open(&d, &s, NULL);
+    info = query(d.qts);
+    ranges = qdict_get_qlist(info, "bus-ranges");
+    t = acpi_tables(d.qts, &len);
+    n = dsdt_dma(t, len, min, trans, size, 8);
+    g_assert_cmpuint(n, ==, qlist_size(ranges));
+    g_assert_cmpuint(n, >, 0);
+    QLIST_FOREACH_ENTRY(ranges, e) {
+        QDict *r = qobject_to(QDict, qlist_entry_obj(e));
+        uint64_t gpa = qdict_get_int(r, "gpa"), iova = qdict_get_int(r, "iova");
+
+        g_assert_cmphex(min[i], ==, iova);
+        g_assert_cmphex(trans[i], ==, gpa - iova);
+        g_assert_cmphex(size[i], ==, qdict_get_int(r, "size"));
+        top = MAX(top, gpa + size[i] - 1);
+        i++;
+    }
+    g_assert_cmphex(min[0], ==, d.iova_base);
+    g_assert_cmpuint(iort_rc_limit(t, len), ==, 64 - clz64(top));
+    dev_close(&d);
+    sim_stop(&s);
+}
+
+/*
+ * Low IOVAs: the doorbell's bus addresses are not in _DMA (ACPI cannot
+ * reserve the RAM behind them as the device tree does).
+ */
+static void test_acpi_doorbell_hole(void)
+{
+    Sim s;
+    Dev d;
+    g_autoptr(QDict) info = NULL;
+    g_autofree guint8 *t = NULL;
+    uint64_t min[8], trans[8], size[8];
+    size_t len;
+    unsigned n, i, doorbells = 0;
+    QListEntry *e;
+
+    sim_start(&s, "--dart-iova-base 0x4000");
+    dev_open(&d, &s, NULL);
+    info = query(d.qts);
+    t = acpi_tables(d.qts, &len);
+    n = dsdt_dma(t, len, min, trans, size, 8);
+    g_assert_cmpuint(n, ==, 2);     /* the window, split around the hole */
+    g_assert_cmphex(min[0], ==, d.iova_base);
+    QLIST_FOREACH_ENTRY(qdict_get_qlist(info, "window-overlaps"), e) {
+        QDict *o = qobject_to(QDict, qlist_entry_obj(e));
+        uint64_t lo = qdict_get_int(o, "iova");
+        uint64_t hi = lo + qdict_get_int(o, "size");
+
+        if (strcmp(qdict_get_str(o, "kind"), "msi-doorbell")) {
+            continue;
+        }
+        doorbells++;
+        for (i = 0; i < n; i++) {
+            g_assert(hi <= min[i] || min[i] + size[i] <= lo);
+        }
+    }
+    g_assert_cmpuint(doorbells, >, 0);
+    for (i = 0; i < n; i++) {
+        g_assert_cmphex(trans[i], ==, RAM_BASE - d.iova_base);
+    }
+    dev_close(&d);
+    sim_stop(&s);
+}
+
 static void expect_refusal(const char *args, const char *says)
 {
     g_autofree char *err = NULL;
@@ -875,6 +1111,8 @@ int main(int argc, char **argv)
     /* The machine-level check needs no simulator. */
     qtest_add_func("/vfio-apple/machine/no-window-unchanged",
                    test_no_window_machine_unchanged);
+    qtest_add_func("/vfio-apple/acpi/no-window-unchanged",
+                   test_acpi_no_window_unchanged);
     if (!sim_binary()) {
         g_test_message("VFIO_APPLE_SIM is not set: skipping the device "
                        "tests");
@@ -895,5 +1133,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vfio-apple/window/overlaps-doorbell",
                    test_window_overlaps_doorbell);
     qtest_add_func("/vfio-apple/window/refusals", test_window_refusals);
+    qtest_add_func("/vfio-apple/acpi/window", test_acpi_window);
+    qtest_add_func("/vfio-apple/acpi/doorbell-hole", test_acpi_doorbell_hole);
     return g_test_run();
 }
