@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "vfio-apple/dext-abi.h"
 #include "commands.h"
 
 #ifndef VFA_VERSION
@@ -40,7 +41,7 @@ int main(int argc, char **argv)
         return cmd ? 0 : 2;
     }
     if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
-        printf("vfio-apple %s (dext ABI %u.%u)\n", VFA_VERSION, 1u, 1u);
+        printf("vfio-apple %s (dext ABI %u.%u)\n", VFA_VERSION, VFA_ABI_MAJOR, VFA_ABI_MINOR);
         return 0;
     }
     if (!strcmp(cmd, "help") && argc > 2) {
