@@ -67,7 +67,8 @@ def printed(run, argv):
 def boot(run, argv, on_line=None, timeout=900, tag="cli"):
     """Run `vfio-apple run` (argv from run_args) to the guest's end.
 
-    Returns the command's exit status (QEMU's).  Console lines feed the
+    Returns the command's exit status (QEMU's); the guest's own exit status
+    (VFIOAPPLE-END) is run.guest_rc, None if it never got there.  Console lines feed the
     run's checks and notes as harness.Run.boot does; its stderr (the mode
     it chose and why, the simulator's start) goes to <logdir>/<tag>-stderr.log.
     """
@@ -115,6 +116,7 @@ def boot(run, argv, on_line=None, timeout=900, tag="cli"):
     t.join(timeout=5)
     print(f"boot {run.name} through vfio-apple run: {time.time() - t0:.1f} s")
     sys.stdout.flush()
+    run.guest_rc = end.get("rc")
     if "rc" not in end:
         run.check("guest-reached-end", False, f"scenario never finished (vfio-apple run exit "
                   f"{p.returncode}); see {console}")
