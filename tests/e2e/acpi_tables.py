@@ -23,7 +23,7 @@ def disassemble(run, name, hexdump):
 def dma_ranges(dsdt_dsl):
     """The QWordMemory descriptors of the first _DMA, as dicts of bus (range
     minimum), max, translation and length; [] when there is no _DMA."""
-    m = re.search(r"Name \(_DMA, ResourceTemplate \(\)\s*\{(.*?)\n\s*\}\)", dsdt_dsl, re.S)
+    m = re.search(r"Name \(_DMA, ResourceTemplate \(\)[^\n]*\n\s*\{(.*?)\n\s*\}\)", dsdt_dsl, re.S)
     if not m:
         return []
     out = []
@@ -38,11 +38,12 @@ def dma_ranges(dsdt_dsl):
 
 
 def iort_rc_address_limit(iort_dsl):
-    """The root complex node's "Memory Size Limit" (bits), or None."""
-    rc = iort_dsl.find("Root Complex")
-    if rc < 0:
+    """The root complex node's (type 02) "Memory Size Limit" (bits; iasl
+    prints it in hex), or None."""
+    rc = re.search(r"\] +Type : 02\n", iort_dsl)
+    if not rc:
         return None
-    m = re.search(r"Memory Size Limit\s*:\s*([0-9A-Fa-f]+)", iort_dsl[rc:])
+    m = re.search(r"Memory Size Limit : ([0-9A-Fa-f]+)", iort_dsl[rc.end():])
     return int(m.group(1), 16) if m else None
 
 

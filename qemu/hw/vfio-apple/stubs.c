@@ -17,7 +17,7 @@ void vfio_apple_pci_bus_init(PCIBus *bus)
 }
 
 void vfio_apple_machine_done(void *fdt, const char *pcie_node, bool user_dtb,
-                             bool firmware, bool acpi, hwaddr msi_base,
+                             bool firmware_boot, bool acpi, hwaddr msi_base,
                              uint64_t msi_size, Error **errp)
 {
 }

@@ -468,11 +468,12 @@ static bool vfio_apple_window_write_dt(VFIOAppleWindow *w, void *fdt,
 }
 
 /*
- * Firmware drives the PCI devices it finds, with guest-physical DMA
- * addresses: it knows nothing of the window, so the passthrough device's
- * DMA would fault in the DART.  edk2 for virt connects only the devices in
- * QEMU's boot order when there is one (ConnectDevicesFromQemu()), and all
- * of them otherwise.
+ * Firmware that boots from its own devices drives the PCI devices it
+ * finds, with guest-physical DMA addresses: it knows nothing of the window,
+ * so the passthrough device's DMA would fault in the DART.  edk2 for virt
+ * connects only the devices in QEMU's boot order when there is one
+ * (ConnectDevicesFromQemu()), and all of them otherwise; with -kernel it
+ * boots the kernel without (measured: tests/e2e/test_pt_acpi.py).
  */
 static void vfio_apple_warn_firmware_dma(void)
 {
@@ -491,7 +492,7 @@ static void vfio_apple_warn_firmware_dma(void)
 }
 
 void vfio_apple_machine_done(void *fdt, const char *pcie_node, bool user_dtb,
-                             bool firmware, bool acpi, hwaddr msi_base,
+                             bool firmware_boot, bool acpi, hwaddr msi_base,
                              uint64_t msi_size, Error **errp)
 {
     VFIOAppleWindow *w = &vfio_apple_window;
@@ -502,7 +503,7 @@ void vfio_apple_machine_done(void *fdt, const char *pcie_node, bool user_dtb,
     if (!w->defined) {
         return;
     }
-    if (firmware) {
+    if (firmware_boot) {
         vfio_apple_warn_firmware_dma();
     }
     /*

@@ -31,10 +31,11 @@ void vfio_apple_pci_bus_init(PCIBus *bus);
  * (with a message saying what to change) when the guest could not learn
  * the window: a user-supplied DTB (@user_dtb) on a guest that does not
  * boot with ACPI (@acpi: firmware that hands it ACPI tables).  Warns when
- * @firmware runs first and would drive the device itself.
+ * firmware boots the guest from its devices (@firmware_boot: no -kernel)
+ * and would drive the passthrough device itself.
  */
 void vfio_apple_machine_done(void *fdt, const char *pcie_node, bool user_dtb,
-                             bool firmware, bool acpi, hwaddr msi_base,
+                             bool firmware_boot, bool acpi, hwaddr msi_base,
                              uint64_t msi_size, Error **errp);
 
 /*
