@@ -488,14 +488,18 @@ struct vfa_stats {
  */
 #define VFA_STATS_COUNTERS(X) \
     X(bad_selector) X(bad_shape) \
-    X(sessions_opened) X(sessions_refused_busy) X(sessions_closed) X(sessions_client_died) \
-    X(config_reads) X(config_block_bytes) X(config_writes) X(config_writes_filtered) \
+    X(sessions_opened) X(sessions_refused_busy) X(sessions_closed) \
+    X(sessions_client_died) \
+    X(config_reads) X(config_block_bytes) X(config_writes) \
+    X(config_writes_filtered) \
     X(config_bytes_dropped) X(mmio_reads) X(mmio_writes) X(memory_maps) \
-    X(irq_setups) X(irq_received) X(irq_latched) X(irq_coalesced) X(notifications) \
+    X(irq_setups) X(irq_received) X(irq_latched) X(irq_coalesced) \
+    X(notifications) \
     X(resets_flr) X(resets_hot) X(reset_failures) \
     X(dma_maps) X(dma_unmaps) X(dma_cleanup_unmaps) X(dma_map_failures) \
     X(dma_fail_budget_bytes) X(dma_fail_budget_maps) X(dma_mapped_bytes) \
-    X(dma_peak_mapped_bytes) X(dma_live_mappings) X(dma_peak_live_mappings) X(dma_segments) \
+    X(dma_peak_mapped_bytes) X(dma_live_mappings) X(dma_peak_live_mappings) \
+    X(dma_segments) \
     X(rom_reads) X(device_gone) \
     X(mmio_dropped) X(config_writes_dropped_ext) X(config_decode_held)
 
