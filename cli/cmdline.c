@@ -133,6 +133,11 @@ int cli_build_qemu(const struct cli_run_opts *o, const struct cli_dma_plan *plan
     strv_add(out, "-device");
     strv_add(out, dev);
     free(dev);
+    if (o->firmware) {
+        /* edk2 loads -kernel from fw_cfg; the guest then takes ACPI. */
+        strv_add(out, "-bios");
+        strv_add(out, o->firmware);
+    }
     strv_add(out, "-kernel");
     strv_add(out, o->kernel);
     if (o->initrd) {
@@ -151,7 +156,13 @@ int cli_build_qemu(const struct cli_run_opts *o, const struct cli_dma_plan *plan
         strv_addf(out, "file=%s,if=none,id=vfa-disk0,format=raw", f ? f : "");
         free(f);
         strv_add(out, "-device");
-        strv_add(out, "virtio-blk-pci,drive=vfa-disk0");
+        /*
+         * Firmware connects drivers only to the devices in the boot order
+         * when there is one, and otherwise to all of them: the passthrough
+         * device too, with DMA addresses outside the window.
+         */
+        strv_add(out, o->firmware ? "virtio-blk-pci,drive=vfa-disk0,bootindex=0"
+                                  : "virtio-blk-pci,drive=vfa-disk0");
     }
     for (int i = 0; i < o->extra_argc; i++)
         strv_add(out, o->extra_argv[i]);

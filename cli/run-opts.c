@@ -18,6 +18,11 @@ const char cli_run_usage[] =
 "  -i, --initrd FILE        initramfs\n"
 "  -d, --disk FILE          a raw disk image as virtio-blk (emulated, same bus)\n"
 "  -a, --append ARGS        more kernel command line (after console=ttyAMA0)\n"
+"  -f, --firmware FILE      boot through UEFI firmware (e.g. Debian's\n"
+"                           /usr/share/qemu-efi-aarch64/QEMU_EFI.fd): it\n"
+"                           loads the kernel and hands the guest ACPI\n"
+"                           tables (the window in _DMA); --disk then gets\n"
+"                           bootindex=0, so the firmware leaves DEVICE alone\n"
 "  -m, --mem SIZE           guest RAM, e.g. 512M, 1G (default 1G)\n"
 "  -c, --cpus N             vCPUs (default 2)\n"
 "      --mode MODE          auto (default), window or companion:\n"
@@ -38,7 +43,7 @@ const char cli_run_usage[] =
 "Companion mode (guest RAM larger than the budget, or GPUs) is not\n"
 "available yet: give the guest at most the budget of RAM instead.\n";
 
-enum { O_KERNEL = 1, O_INITRD, O_DISK, O_APPEND, O_MEM, O_CPUS, O_MODE, O_SIM,
+enum { O_KERNEL = 1, O_INITRD, O_DISK, O_APPEND, O_FIRMWARE, O_MEM, O_CPUS, O_MODE, O_SIM,
        O_SIMOPT, O_QEMU, O_QMP, O_PRINT, O_HELP };
 
 static const struct cli_opt run_table[] = {
@@ -46,6 +51,7 @@ static const struct cli_opt run_table[] = {
     { "initrd", 'i', true, O_INITRD },
     { "disk", 'd', true, O_DISK },
     { "append", 'a', true, O_APPEND },
+    { "firmware", 'f', true, O_FIRMWARE },
     { "mem", 'm', true, O_MEM },
     { "cpus", 'c', true, O_CPUS },
     { "mode", 0, true, O_MODE },
@@ -85,6 +91,7 @@ int cli_run_parse(int argc, char **argv, struct cli_run_opts *o,
         case O_INITRD: o->initrd = a; break;
         case O_DISK: o->disk = a; break;
         case O_APPEND: o->append = a; break;
+        case O_FIRMWARE: o->firmware = a; break;
         case O_MEM:
             if (cli_parse_size(a, &v) || !v) {
                 snprintf(err, errlen, "run: --mem %s: want a size such as 512M or 1G", a);

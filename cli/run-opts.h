@@ -19,6 +19,7 @@
 struct cli_run_opts {
     const char *device;         /* DEVICE: a name from `list`, or a socket */
     const char *kernel, *initrd, *disk, *append;
+    const char *firmware;       /* --firmware FILE: UEFI (then ACPI) */
     const char *qemu;           /* --qemu, else VFIO_APPLE_QEMU, else PATH */
     const char *sim;            /* --sim MODEL[,OPTS]: start a simulator */
     const char *sim_opts[CLI_RUN_MAX_SIM_OPTS];     /* --sim-opt ARG */

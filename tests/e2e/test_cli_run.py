@@ -9,7 +9,8 @@ the guest runs, `vfio-apple status` must show QEMU holding the session and
 QEMU's own view through QMP (the window, one DART mapping of all RAM); the
 QEMU process that runs must have exactly the command line that `run
 --print` prints; when the guest powers off, the simulator is stopped and
-both sockets are gone.
+both sockets are gone.  Then once more through UEFI firmware
+(`--firmware`): the guest takes ACPI and does verified I/O.
 """
 import os
 import sys
@@ -100,6 +101,31 @@ def body(run):
         print(f"through vfio-apple run: {n.get('bytes_verified')} bytes verified; write "
               f"{MB * 1000 / max(int(n['write_ms']), 1):.1f} MiB/s, read "
               f"{MB * 1000 / max(int(n['read_ms']), 1):.1f} MiB/s (TCG)")
+
+    uefi(run)
+
+
+def uefi(run):
+    """`vfio-apple run --firmware`: the guest boots through edk2 with ACPI
+    (acpi.sh: the IORT, no device tree) and its boot disk first in the boot
+    order; verified I/O with zero DART faults (the simulator's fatal mode
+    would stop it on one: the firmware must leave the device alone)."""
+    n0 = len(run.checks)
+    initrd = run.initramfs(["acpi.sh", "pt-device.sh", "nvme-io.sh"], modules=["nvme"],
+                           params={"MB": 16})
+    disk = os.path.join(run.workdir, "boot.img")
+    with open(disk, "wb") as f:
+        f.truncate(1 << 20)
+    argv = cli_boot.run_args(run, "cli1", initrd, "512M", sim="nvme,size=64M",
+                             sim_opts=["--dart-fault-fatal"],
+                             extra=["--firmware", harness.UEFI_FIRMWARE, "--disk", disk])
+    rc = cli_boot.boot(run, argv, tag="cli-uefi")
+    run.check("run-exit-status-0", rc == 0, f"vfio-apple run --firmware exited {rc}")
+    _, qemu, _ = cli_boot.printed(run, argv)
+    run.check("print-uefi-boot-disk-first", "-bios" in qemu and
+              "virtio-blk-pci,drive=vfa-disk0,bootindex=0" in qemu, " ".join(qemu))
+    run.checks[n0:] = [harness.Check(f"uefi/{c.name}", c.ok, c.reason, c.log)
+                       for c in run.checks[n0:]]
 
 
 if __name__ == "__main__":

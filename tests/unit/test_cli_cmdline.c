@@ -73,6 +73,7 @@ static void linux_window(void **state)
     assert_string_equal(after(&v, "-nic", 0), "none");
     assert_string_equal(after(&v, "-kernel", 0), "/k/Image");
     assert_null(after(&v, "-initrd", 0));
+    assert_null(after(&v, "-bios", 0));     /* no firmware: a DT boot */
     assert_string_equal(after(&v, "-append", 0), "console=ttyAMA0");
     /* the root port first, then the device on it */
     assert_string_equal(after(&v, "-device", 0), "pcie-root-port,id=vfa-rp0,chassis=1");
@@ -87,6 +88,26 @@ static void linux_window(void **state)
     assert_string_equal(json_str(json_get(sock, "path"), ""), "/run/vfio-apple/nvme0.sock");
     assert_null(json_get(dev, "host"));
     json_free(dev);
+    strv_free(&v);
+}
+
+/*
+ * Through UEFI firmware: -bios, the kernel still from fw_cfg, and the disk
+ * first in the boot order so that the firmware leaves the device alone.
+ */
+static void uefi_firmware(void **state)
+{
+    struct cli_run_opts o = opts();
+    struct cli_dma_plan p = window(GiB);
+    struct cli_target t = { .socket = "/s.sock" };
+    struct strv v;
+
+    o.firmware = "/usr/share/qemu-efi-aarch64/QEMU_EFI.fd";
+    o.disk = "/d/boot.img";
+    build(&o, &p, &t, &cli_profile_linux, &v);
+    assert_string_equal(after(&v, "-bios", 0), o.firmware);
+    assert_non_null(after(&v, "-kernel", 0));
+    assert_string_equal(after(&v, "-device", 2), "virtio-blk-pci,drive=vfa-disk0,bootindex=0");
     strv_free(&v);
 }
 
@@ -221,6 +242,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(linux_window),
         cmocka_unit_test(options_and_extra),
+        cmocka_unit_test(uefi_firmware),
         cmocka_unit_test(macos_host),
         cmocka_unit_test(companion_refused),
         cmocka_unit_test(shell_quoting),
