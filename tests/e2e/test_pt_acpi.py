@@ -20,8 +20,8 @@ no boot order, drives the device itself and the DART faults (QEMU warns);
 every boot above gives a boot disk bootindex=0, as libvirt and UTM do.
 And once (6.1): 3. a virtio-blk disk on the same bridge reads and writes
 known data, with the DART handing out low IOVAs that overlap the MSI
-doorbell (test_pt_virtio_blk.py's boot): the doorbell's bus addresses are
-left out of _DMA.
+doorbell (test_pt_virtio_blk.py's boot): the doorbell stays reachable for
+virtio-blk's MSIs, though ACPI cannot reserve the RAM behind it.
 """
 import os
 import sys

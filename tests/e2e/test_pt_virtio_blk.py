@@ -20,8 +20,8 @@ VBLK_MB = 32
 
 
 def body(run, firmware=False, kernel=None):
-    """`firmware`: through UEFI with ACPI (test_pt_acpi.py), where the
-    doorbell's bus addresses are left out of _DMA instead of reserved."""
+    """`firmware`: through UEFI with ACPI (test_pt_acpi.py), where the RAM
+    behind the doorbell's IOVAs cannot be reserved (docs/boot-modes.md)."""
     sim = pt.start_sim(run, name="sim-vblk", extra=["--dart-iova-base", "0x4000"])
     disk = os.path.join(run.workdir, "vblk.img")
     data = os.urandom(VBLK_MB << 20)

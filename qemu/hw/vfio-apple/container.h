@@ -66,10 +66,9 @@ VfioAppleWindowOverlapList *vfio_apple_window_overlaps(void);
 /*
  * The window as the guest's firmware tables describe it, in bus (IOVA)
  * order: bus addresses [bus, bus + size) reach guest RAM at cpu.  The DART
- * segments, less the bus addresses the MSI doorbell takes, the last one
- * extended to a power-of-two bus end where that is safe.  One list, used
- * by the device tree's dma-ranges (window.c) and ACPI's _DMA and IORT
- * (acpi.c), so that both say the same.
+ * segments, the last one extended to a power-of-two bus end where that is
+ * safe.  One list, used by the device tree's dma-ranges (window.c) and
+ * ACPI's _DMA and IORT (acpi.c), so that both say the same.
  */
 typedef struct VFIOAppleBusRange {
     hwaddr bus;
@@ -77,8 +76,7 @@ typedef struct VFIOAppleBusRange {
     uint64_t size;
 } VFIOAppleBusRange;
 
-/* Doorbell holes split at most one range per doorbell overlap. */
-#define VFIO_APPLE_MAX_BUS_RANGES (2 * VFA_MAX_DMA_SEGMENTS)
+#define VFIO_APPLE_MAX_BUS_RANGES VFA_MAX_DMA_SEGMENTS
 
 /*
  * The ranges, set at machine done (vfio_apple_machine_done); 0 before, and

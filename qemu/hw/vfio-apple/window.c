@@ -31,7 +31,13 @@
  * quite: their MSIs are writes to the interrupt controller's doorbell, at
  * its CPU address.  So the doorbell stays above the window in the bus's
  * address space, and the guest RAM the window maps at the doorbell's IOVAs
- * is reserved in the device tree (the guest never DMAs there).  Overlaps
+ * is reserved in the device tree (the guest never DMAs there).  The bus
+ * ranges the guest is given stay whole: leaving the doorbell's IOVAs out
+ * would make the passthrough device, which reaches that RAM through the
+ * DART, fail its mappings there when the guest has no swiotlb (the window
+ * as all of RAM: measured on 6.1).  So where the reservation cannot be
+ * made (ACPI; QEMU's initrd there), emulated devices that use the DMA API
+ * may DMA into the doorbell from those 64 KiB.  Overlaps
  * with RAM are harmless, with other MMIO they only rule out peer-to-peer
  * DMA from emulated devices; all are reported by x-query-vfio-apple.
  *
@@ -286,13 +292,11 @@ static bool vfio_apple_reserve(void *fdt, hwaddr gpa, hwaddr end,
 
 /*
  * What the window's IOVAs overlap in the guest's address map; keep the
- * MSI doorbell reachable for emulated devices, reserve the RAM behind it
- * and return, per segment, the IOVAs it takes from the window
- * ([hole_lo[i], hole_hi[i]), empty when hole_lo[i] == hole_hi[i]).
+ * MSI doorbell reachable for emulated devices and reserve the RAM behind
+ * it.
  */
 static bool vfio_apple_window_place(VFIOAppleWindow *w, void *fdt,
                                     hwaddr msi_base, uint64_t msi_size,
-                                    hwaddr *hole_lo, hwaddr *hole_hi,
                                     Error **errp)
 {
     FlatView *fv = address_space_to_flatview(&address_space_memory);
@@ -305,7 +309,6 @@ static bool vfio_apple_window_place(VFIOAppleWindow *w, void *fdt,
     qapi_free_VfioAppleWindowOverlapList(w->overlaps);
     w->overlaps = NULL;
     for (i = 0; i < w->nsegs; i++) {
-        hole_lo[i] = hole_hi[i] = w->segs[i].iova;
         sc.seg = &w->segs[i];
         flatview_for_each_range(fv, vfio_apple_overlap_range, &sc);
     }
@@ -317,7 +320,7 @@ static bool vfio_apple_window_place(VFIOAppleWindow *w, void *fdt,
         }
         for (i = 0; i < w->nsegs; i++) {
             const VFIOAppleWindowSeg *s = &w->segs[i];
-            hwaddr gpa, end, lo, hi;
+            hwaddr gpa, end;
 
             if (o->iova < s->iova || o->iova - s->iova >= s->size) {
                 continue;
@@ -328,16 +331,6 @@ static bool vfio_apple_window_place(VFIOAppleWindow *w, void *fdt,
             }
             o->has_reserved_gpa = true;
             o->reserved_gpa = gpa;
-            /* The same RAM in bus addresses, within the segment. */
-            lo = s->iova + (MAX(gpa, s->gpa) - s->gpa);
-            hi = s->iova + (MIN(end, s->gpa + s->size) - s->gpa);
-            if (hole_lo[i] == hole_hi[i]) {
-                hole_lo[i] = lo;
-                hole_hi[i] = hi;
-            } else {
-                hole_lo[i] = MIN(hole_lo[i], lo);
-                hole_hi[i] = MAX(hole_hi[i], hi);
-            }
         }
         if (!w->doorbell_mapped) {
             memory_region_init_alias(&w->doorbell, NULL,
@@ -377,10 +370,7 @@ static uint64_t vfio_apple_window_pad(VFIOAppleWindow *w,
         return 0;
     }
     pad = pow2ceil(end) - end;
-    /*
-     * The extra bus range must not be a segment's: another one, or the
-     * last one's doorbell hole at its very end.
-     */
+    /* The extra bus range must not be another segment's. */
     for (i = 0; i < w->nsegs; i++) {
         if (w->segs[i].iova < end + pad && end < w->segs[i].iova +
                                                  w->segs[i].size) {
@@ -391,40 +381,20 @@ static uint64_t vfio_apple_window_pad(VFIOAppleWindow *w,
     return pad;
 }
 
-/* The segments less their doorbell holes, and the pad: see container.h. */
-static void vfio_apple_window_make_ranges(VFIOAppleWindow *w,
-                                          const hwaddr *hole_lo,
-                                          const hwaddr *hole_hi)
+/* The segments, and the pad: see container.h. */
+static void vfio_apple_window_make_ranges(VFIOAppleWindow *w)
 {
-    VFIOAppleBusRange *r = w->ranges;
     unsigned i;
 
     for (i = 0; i < w->nsegs; i++) {
-        const VFIOAppleWindowSeg *s = &w->segs[i];
-        hwaddr end = s->iova + s->size;
-
-        /* At most two pieces a segment: VFIO_APPLE_MAX_BUS_RANGES. */
-        if (hole_lo[i] > s->iova) {
-            *r++ = (VFIOAppleBusRange) {
-                .bus = s->iova, .cpu = s->gpa, .size = hole_lo[i] - s->iova,
-            };
-        }
-        if (hole_lo[i] == hole_hi[i] && hole_lo[i] == s->iova) {
-            *r++ = (VFIOAppleBusRange) {
-                .bus = s->iova, .cpu = s->gpa, .size = s->size,
-            };
-        } else if (hole_hi[i] < end) {
-            *r++ = (VFIOAppleBusRange) {
-                .bus = hole_hi[i], .cpu = s->gpa + (hole_hi[i] - s->iova),
-                .size = end - hole_hi[i],
-            };
-        }
+        w->ranges[i] = (VFIOAppleBusRange) {
+            .bus = w->segs[i].iova, .cpu = w->segs[i].gpa,
+            .size = w->segs[i].size,
+        };
     }
-    w->nranges = r - w->ranges;
-    if (w->nranges) {
-        w->ranges[w->nranges - 1].size +=
-            vfio_apple_window_pad(w, &w->ranges[w->nranges - 1]);
-    }
+    w->nranges = w->nsegs;
+    w->ranges[w->nranges - 1].size +=
+        vfio_apple_window_pad(w, &w->ranges[w->nranges - 1]);
 }
 
 unsigned vfio_apple_window_bus_ranges(const VFIOAppleBusRange **ranges)
@@ -496,7 +466,6 @@ void vfio_apple_machine_done(void *fdt, const char *pcie_node, bool user_dtb,
                              uint64_t msi_size, Error **errp)
 {
     VFIOAppleWindow *w = &vfio_apple_window;
-    hwaddr hole_lo[VFA_MAX_DMA_SEGMENTS], hole_hi[VFA_MAX_DMA_SEGMENTS];
     bool have_dt = fdt && pcie_node && !user_dtb;
 
     w->machine_done = true;
@@ -523,10 +492,10 @@ void vfio_apple_machine_done(void *fdt, const char *pcie_node, bool user_dtb,
         return;
     }
     if (!vfio_apple_window_place(w, have_dt ? fdt : NULL, msi_base, msi_size,
-                                 hole_lo, hole_hi, errp)) {
+                                 errp)) {
         return;
     }
-    vfio_apple_window_make_ranges(w, hole_lo, hole_hi);
+    vfio_apple_window_make_ranges(w);
     if (have_dt && !vfio_apple_window_write_dt(w, fdt, pcie_node, errp)) {
         return;
     }
