@@ -1,0 +1,115 @@
+/*
+ * The decisions of the IOKit transport that do not need IOKit, kept here
+ * so that they are unit-tested on Linux (tests/unit/test_client_iokit_*):
+ * which dext instance serves a host location, how an IOReturn becomes a
+ * transport result, how a memory type is mapped.  transport-iokit.c is
+ * only the glue between these and IOKit's calls.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef VFIO_APPLE_CLIENT_IOKIT_MATCH_H
+#define VFIO_APPLE_CLIENT_IOKIT_MATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vfio-apple/dext-abi.h"
+
+/*
+ * The registry name of the dext's service (its IOUserClass, which the
+ * dext's Info.plist personality names).  Client and dext must agree: the
+ * DriverKit extension in dext/macos registers under this name.
+ */
+#define VFA_IOKIT_SERVICE_NAME  "VFIOAppleDriver"
+
+/* A host PCI function, and optionally the root port it sits below. */
+struct vfa_host_loc {
+    uint32_t domain;
+    uint8_t bus, dev, fn;
+    char root_port[64];         /* "" = any root port */
+};
+
+/*
+ * Parse "[domain:]bus:dev.fn[@root-port]" (hex numbers, as lspci and the
+ * vfio-apple command print them; the root port as the IORegistry names it,
+ * as GET_IDENTITY's `location` reports it).  0 or -EINVAL with the reason
+ * in @err.
+ */
+int vfa_iokit_parse_location(const char *s, struct vfa_host_loc *out,
+                             char *err, size_t errlen);
+
+/* "0000:03:00.0" or "0000:03:00.0@<root port>" into @buf. */
+void vfa_iokit_format_location(const struct vfa_host_loc *l, char *buf,
+                               size_t len);
+
+/* What one dext instance said it serves (from its GET_IDENTITY). */
+struct vfa_iokit_candidate {
+    struct vfa_host_loc loc;    /* root_port: the identity's `location` */
+    uint16_t vendor_id, device_id;
+};
+
+/*
+ * Pick the candidate serving @want.  The BDF must match; a root port in
+ * @want must match too.  Without one, a BDF that several root ports have
+ * (Apple Silicon numbers each root's buses from the same base) is refused.
+ * Returns the index, or -ENOENT (nothing serves it; @err lists what the
+ * dext serves) or -EEXIST (ambiguous; @err lists the candidates with the
+ * host-root-port value that selects each).
+ */
+int vfa_iokit_choose(const struct vfa_iokit_candidate *c, size_t n,
+                     const struct vfa_host_loc *want, char *err,
+                     size_t errlen);
+
+/* --- IOReturn --- */
+
+/*
+ * The IOReturn values the transport tells apart (IOKit/IOReturn.h; the
+ * mach ones from mach/message.h).  Defined here as numbers so the portable
+ * code and its tests need no Apple header; transport-iokit.c checks them
+ * against the SDK's names at compile time.
+ */
+#define VFA_KIO_RETURN_SUCCESS          0x00000000u
+#define VFA_KIO_RETURN_ERROR            0xe00002bcu
+#define VFA_KIO_RETURN_NO_MEMORY        0xe00002bdu
+#define VFA_KIO_RETURN_NO_RESOURCES     0xe00002beu
+#define VFA_KIO_RETURN_IPC_ERROR        0xe00002bfu
+#define VFA_KIO_RETURN_NO_DEVICE        0xe00002c0u
+#define VFA_KIO_RETURN_NOT_PRIVILEGED   0xe00002c1u
+#define VFA_KIO_RETURN_BAD_ARGUMENT     0xe00002c2u
+#define VFA_KIO_RETURN_EXCLUSIVE_ACCESS 0xe00002c5u
+#define VFA_KIO_RETURN_UNSUPPORTED      0xe00002c7u
+#define VFA_KIO_RETURN_BUSY             0xe00002d5u
+#define VFA_KIO_RETURN_TIMEOUT          0xe00002d6u
+#define VFA_KIO_RETURN_OFFLINE          0xe00002d7u
+#define VFA_KIO_RETURN_NOT_ATTACHED     0xe00002d9u
+#define VFA_KIO_RETURN_NOT_PERMITTED    0xe00002e2u
+#define VFA_KIO_RETURN_ABORTED          0xe00002ebu
+#define VFA_MACH_SEND_INVALID_DEST      0x10000003u
+#define VFA_MACH_RCV_PORT_DIED          0x10004003u
+
+/*
+ * What an IOReturn from IOConnectCall*Method / IOConnectMapMemory64 means
+ * for the transport: 0 with *status the method's enum vfa_err (the dext's
+ * VFA_IORETURN(code), or IOKit's own refusal translated), or -ENODEV when
+ * the connection is gone (the dext died, the device was removed: nothing
+ * later will get through).
+ */
+int vfa_iokit_result(uint32_t ior, uint32_t *status);
+
+/* --- memory mapping --- */
+
+enum vfa_iokit_cache {
+    VFA_IOKIT_CACHE_DEFAULT,        /* the memory's own (device: uncached) */
+    VFA_IOKIT_CACHE_WRITE_COMBINE,  /* prefetchable BARs */
+};
+
+/*
+ * How to map memory type @type with the BAR's VFA_BAR_* @bar_flags (0 for
+ * the IRQ page): -EINVAL for a type the ABI does not define, -ENOENT for a
+ * BAR that is absent or not mappable, else the cache mode.  Mappings are
+ * always read/write and never executable (dext-abi.h).
+ */
+int vfa_iokit_map_cache(uint32_t type, uint32_t bar_flags);
+
+#endif
