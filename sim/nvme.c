@@ -9,6 +9,7 @@
  *          vectors=N     MSI-X vectors, 1..256 (default 8)
  */
 #include "nvme.h"
+#include "pci-config.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -25,8 +26,7 @@
 static void nvme_msix_reset(struct nvme *n)
 {
     memset(n->msix_table, 0, sizeof(n->msix_table));
-    for (unsigned v = 0; v < n->vectors; v++)
-        n->msix_table[v * 16 + 12] = 1;     /* vector control: masked at reset */
+    sim_msix_table_reset(n->msix_table, n->vectors);
 }
 
 /* FLR: power-on state.  The lock orders it against the device thread. */
