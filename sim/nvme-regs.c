@@ -8,21 +8,13 @@
  * them are ignored, as on hardware), acts on CC transitions, and consumes
  * new doorbell values.  Page 1 (MSI-X table and PBA) is trapped and served
  * by nvme_mmio_read/write.
- *
- * The thread adapts: after a pass that did work it sleeps only
- * POLL_MIN_NS; each idle pass doubles the sleep up to POLL_MAX_NS.  An idle
- * controller thus wakes a few hundred times a second, and a busy one always
- * sleeps between passes, leaving CPU to the guest's vCPUs.
+ * The thread (poll-thread.c) adapts its sleep to the work it finds.
  */
 #include "nvme.h"
 
 #include <errno.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <time.h>
 
-#define POLL_MIN_NS     20000L          /* 20 us after activity */
-#define POLL_MAX_NS     4000000L        /* 4 ms when idle */
 #define SQ_BURST        64u             /* commands per SQ per pass (fairness) */
 
 static uint64_t cap_value(void)
@@ -319,50 +311,24 @@ unsigned nvme_poll_locked(struct nvme *n)
     return work;
 }
 
-static void *poll_thread(void *arg)
+static unsigned poll_pass(void *opaque)
 {
-    struct nvme *n = arg;
-    long sleep_ns = POLL_MIN_NS;
-    /* Default timer slack (50 us) would dominate the short sleeps. */
-    prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
-    while (!__atomic_load_n(&n->stop, __ATOMIC_ACQUIRE)) {
-        pthread_mutex_lock(&n->lock);
-        unsigned work = nvme_poll_locked(n);
-        if (work)
-            n->st.busy_polls++;
-        else
-            n->st.idle_sleeps++;
-        pthread_mutex_unlock(&n->lock);
-
-        if (work)
-            sleep_ns = POLL_MIN_NS;
-        else if (sleep_ns < POLL_MAX_NS)
-            sleep_ns = sleep_ns * 2 > POLL_MAX_NS ? POLL_MAX_NS : sleep_ns * 2;
-        struct timespec ts = { 0, sleep_ns };
-        nanosleep(&ts, NULL);
-    }
-    return NULL;
+    return nvme_poll_locked(opaque);
 }
 
 int nvme_thread_start(struct nvme *n)
 {
-    if (n->running)
-        return 0;
-    __atomic_store_n(&n->stop, 0, __ATOMIC_RELEASE);
-    int r = pthread_create(&n->thread, NULL, poll_thread, n);
-    if (r)
-        return -r;
-    n->running = true;
-    return 0;
+    n->poller.lock = &n->lock;
+    n->poller.pass = poll_pass;
+    n->poller.opaque = n;
+    n->poller.busy_polls = &n->st.busy_polls;
+    n->poller.idle_sleeps = &n->st.idle_sleeps;
+    return sim_poller_start(&n->poller);
 }
 
 void nvme_thread_stop(struct nvme *n)
 {
-    if (!n->running)
-        return;
-    __atomic_store_n(&n->stop, 1, __ATOMIC_RELEASE);
-    pthread_join(n->thread, NULL);
-    n->running = false;
+    sim_poller_stop(&n->poller);
 }
 
 /* Page 1 of BAR0: the MSI-X table (16 bytes per vector) and the PBA. */

@@ -20,6 +20,7 @@
 
 #include "device.h"
 #include "nvme-prp.h"
+#include "poll-thread.h"
 
 /*
  * PCI identity.  Not an ID anyone ships: 0x7a7a is absent from the PCI ID
@@ -196,11 +197,7 @@ struct nvme {
     struct nvme_ns ns;
     uint8_t *bounce;                /* NVME_MAX_XFER, for one I/O at a time */
 
-    /* Device thread. */
-    pthread_t thread;
-    bool      running;
-    int       stop;                 /* atomic */
-
+    struct sim_poller poller;       /* the device thread */
     struct nvme_stats st;
 };
 
