@@ -13,6 +13,9 @@
 #include "qemu/thread.h"
 #include <time.h>
 
+#ifdef CONFIG_DARWIN
+#include "iokit-match.h"
+#endif
 #include "transport.h"
 #include "vfio-apple-client.h"
 
@@ -160,15 +163,10 @@ static struct vfa_client *client_new(struct vfa_transport *t)
     return c;
 }
 
-int vfa_client_connect_socket(const char *path, struct vfa_client **out,
-                              char *err, size_t errlen)
+/* A client over transport @t (consumed, even on failure). */
+static int client_wrap(struct vfa_transport *t, struct vfa_client **out,
+                       char *err, size_t errlen)
 {
-    struct vfa_transport *t = NULL;
-    int r = vfa_socket_transport_create(path, &t, err, errlen);
-
-    if (r) {
-        return r;
-    }
     *out = client_new(t);
     if (!*out) {
         t->ops->destroy(t);
@@ -178,6 +176,38 @@ int vfa_client_connect_socket(const char *path, struct vfa_client **out,
     return 0;
 }
 
+int vfa_client_connect_socket(const char *path, struct vfa_client **out,
+                              char *err, size_t errlen)
+{
+    struct vfa_transport *t = NULL;
+    int r = vfa_socket_transport_create(path, &t, err, errlen);
+
+    return r ? r : client_wrap(t, out, err, errlen);
+}
+
+#ifdef CONFIG_DARWIN
+int vfa_client_connect_device(uint32_t domain, uint8_t bus, uint8_t dev,
+                              uint8_t fn, const char *root_port,
+                              struct vfa_client **out, char *err,
+                              size_t errlen)
+{
+    struct vfa_host_loc want = {
+        .domain = domain, .bus = bus, .dev = dev, .fn = fn,
+    };
+    struct vfa_transport *t = NULL;
+    int r;
+
+    if (root_port && strlen(root_port) >= sizeof(want.root_port)) {
+        snprintf(err, errlen, "root port name too long: %s", root_port);
+        return -EINVAL;
+    }
+    if (root_port) {
+        memcpy(want.root_port, root_port, strlen(root_port) + 1);
+    }
+    r = vfa_iokit_transport_create(&want, &t, err, errlen);
+    return r ? r : client_wrap(t, out, err, errlen);
+}
+#else
 int vfa_client_connect_device(uint32_t domain, uint8_t bus, uint8_t dev,
                               uint8_t fn, const char *root_port,
                               struct vfa_client **out, char *err,
@@ -189,6 +219,7 @@ int vfa_client_connect_device(uint32_t domain, uint8_t bus, uint8_t dev,
              fn);
     return -ENOTSUP;
 }
+#endif
 
 int vfa_client_connect(const char *target, struct vfa_client **out,
                        char *err, size_t errlen)
@@ -203,8 +234,20 @@ int vfa_client_connect(const char *target, struct vfa_client **out,
     if (strchr(target, '/')) {
         return vfa_client_connect_socket(target, out, err, errlen);
     }
+#ifdef CONFIG_DARWIN
+    if (!strncmp(target, "pci:", 4)) {
+        struct vfa_host_loc l;
+        int r = vfa_iokit_parse_location(target + 4, &l, err, errlen);
+
+        return r ? r : vfa_client_connect_device(l.domain, l.bus, l.dev, l.fn,
+                                                 l.root_port[0] ?
+                                                 l.root_port : NULL, out,
+                                                 err, errlen);
+    }
+#endif
     snprintf(err, errlen, "unknown dext target '%s' (want unix:PATH or a "
-             "socket path)", target);
+             "socket path; on macOS also pci:[domain:]bus:dev.fn[@root-port])",
+             target);
     return -EINVAL;
 }
 

@@ -58,20 +58,25 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&q->lock);
         q->run(q->opaque);
         pthread_mutex_lock(&q->lock);
+        late = q->abandoned && !q->orphaned;
+        q->abandoned = false;
+        if (late && q->late) {
+            /*
+             * Before the call counts as finished, so that whatever @late
+             * signals (conn_fd's POLLIN) is in place before a resync can
+             * settle the call and clear it.  The call is still owed, so
+             * destroy() cannot free opaque meanwhile (it orphans instead).
+             */
+            pthread_mutex_unlock(&q->lock);
+            q->late(q->opaque);
+            pthread_mutex_lock(&q->lock);
+        }
         q->finished++;
         if (q->orphaned) {
             free_it = true;
             break;
         }
-        late = q->abandoned;
-        q->abandoned = false;
         pthread_cond_broadcast(&q->cond);
-        if (late && q->late) {
-            /* destroy() joins this thread, so opaque outlives the call. */
-            pthread_mutex_unlock(&q->lock);
-            q->late(q->opaque);
-            pthread_mutex_lock(&q->lock);
-        }
     }
     pthread_mutex_unlock(&q->lock);
     if (free_it) {

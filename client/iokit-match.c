@@ -91,8 +91,10 @@ static bool same_bdf(const struct vfa_host_loc *a,
            a->fn == b->fn;
 }
 
-/* Append "0000:03:00.0@root (1002:73bf)" for each candidate (of @want's
- * BDF only, with @bdf_only). */
+/*
+ * Append "0000:03:00.0@root (1002:73bf)" for each candidate (of @want's
+ * BDF only, with @bdf_only).
+ */
 static void list_candidates(const struct vfa_iokit_candidate *c, size_t n,
                             const struct vfa_host_loc *want, bool bdf_only,
                             char *err, size_t errlen)
@@ -208,6 +210,17 @@ int vfa_iokit_result(uint32_t ior, uint32_t *status)
         *status = VFA_E_IO;
         return 0;
     }
+}
+
+uint32_t vfa_iokit_out_room(uint32_t sel)
+{
+#define VFA_OUT_ROOM(name, s, imin, imax, omin, omax, ...) \
+    case s: return omax;
+    switch (sel) {
+    VFA_METHODS(VFA_OUT_ROOM)
+    }
+#undef VFA_OUT_ROOM
+    return VFA_MAX_SCALARS;
 }
 
 int vfa_iokit_map_cache(uint32_t type, uint32_t bar_flags)

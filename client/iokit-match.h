@@ -97,6 +97,14 @@ int vfa_iokit_choose(const struct vfa_iokit_candidate *c, size_t n,
  */
 int vfa_iokit_result(uint32_t ior, uint32_t *status);
 
+/*
+ * The scalar outputs to offer for selector @sel: the method table's
+ * maximum (dext-abi.h), which the dext's IOUserClientMethodDispatch checks
+ * the caller's count against; VFA_MAX_SCALARS for a selector this client
+ * does not know (the dext answers VFA_E_NOSYS).
+ */
+uint32_t vfa_iokit_out_room(uint32_t sel);
+
 /* --- memory mapping --- */
 
 enum vfa_iokit_cache {

@@ -79,4 +79,16 @@ struct vfa_transport {
 int vfa_socket_transport_create(const char *path, struct vfa_transport **out,
                                 char *err, size_t errlen);
 
+#ifdef CONFIG_DARWIN
+/*
+ * transport-iokit.c: the dext instance serving @want (iokit-match.h).
+ * -ENODEV when none does (or the dext is unreachable), -EINVAL when @want
+ * is ambiguous; @err says which instances there are.
+ */
+struct vfa_host_loc;
+int vfa_iokit_transport_create(const struct vfa_host_loc *want,
+                               struct vfa_transport **out, char *err,
+                               size_t errlen);
+#endif
+
 #endif

@@ -62,7 +62,8 @@ int vfa_client_connect_device(uint32_t domain, uint8_t bus, uint8_t dev,
                               size_t errlen);
 
 /*
- * For tools: "unix:PATH", or a PATH containing '/', names a socket.
+ * For tools: "unix:PATH", or a PATH containing '/', names a socket;
+ * "pci:[domain:]bus:dev.fn[@root-port]" a host device (IOKit transport).
  */
 int vfa_client_connect(const char *target, struct vfa_client **out,
                        char *err, size_t errlen);

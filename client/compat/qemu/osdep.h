@@ -28,4 +28,9 @@
 
 #define G_GNUC_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 
+/* QEMU's config-host.h says so on macOS; the client's IOKit code keys on it. */
+#if defined(__APPLE__) && !defined(CONFIG_DARWIN)
+#define CONFIG_DARWIN 1
+#endif
+
 #endif
