@@ -12,8 +12,10 @@ GiB = 1 << 30
 MiB = 1 << 20
 
 
-def start_sim(run, name="sim", disk_size="1G", extra=(), fault_fatal=True):
+def start_sim(run, name="sim", disk_size="1G", extra=(), fault_fatal=True, device=None):
     """Start vfio-apple-sim with an NVMe model on a sparse file; return its socket.
+
+    device: another model and its options instead (e.g. "virtio-net,mac=...").
 
     fault_fatal: any DART fault makes the simulator exit loudly (status 3),
     as some Apple hosts panic on one, so that a test doing normal I/O fails
@@ -21,7 +23,7 @@ def start_sim(run, name="sim", disk_size="1G", extra=(), fault_fatal=True):
     sock = os.path.join(run.workdir, f"{name}.sock")
     disk = os.path.join(run.workdir, f"{name}-disk.img")
     p = run.spawn(name, [SIM, "--socket", sock,
-                         "--device", f"nvme,file={disk},size={disk_size}",
+                         "--device", device or f"nvme,file={disk},size={disk_size}",
                          *(["--dart-fault-fatal"] if fault_fatal else []), *extra])
     for _ in range(200):
         if os.path.exists(sock):
