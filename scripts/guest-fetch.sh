@@ -227,6 +227,42 @@ if [ ! -e "$kroot/.complete" ]; then
 	ok "kernel $KVER unpacked in $kroot"
 fi
 
+# --- kbuild's host tools on this host ----------------------------------------
+# A newer suite's linux-kbuild (trixie's) is linked against a newer glibc
+# than bookworm has, and modpost then cannot start.  Give those tools the
+# suite's own libc6 (amd64, unpacked next to them, never installed): each
+# modpost.real-* becomes a wrapper that runs it through that libc's loader.
+kbuild_host_libc() {
+	local kb="$kroot/usr/lib/linux-kbuild-$KBUILD/scripts/mod" real v d lroot ld libdir out
+	[ -e "$kroot/.kbuild-host-ok" ] && return 0
+	real="$kb/modpost.real-lsb-64"
+	[ -x "$real" ] || { touch "$kroot/.kbuild-host-ok"; return 0; }
+	out=$("$real" -x 2>&1 || true)
+	if ! grep -q 'GLIBC_[0-9.]*. not found' <<<"$out"; then
+		touch "$kroot/.kbuild-host-ok"
+		return 0
+	fi
+	v=$(highest_version libc6:amd64 "$SUITES")
+	[ -n "$v" ] || die "libc6:amd64 for $kname not in the lists (needed to run its modpost)"
+	d=$(deb_path libc6 "$v" amd64)
+	lroot="$kroot/hostlibc"
+	rm -rf "$lroot"
+	dpkg-deb -x "$d" "$lroot" || die "dpkg-deb -x $d failed"
+	ld=$(find "$lroot" -name 'ld-linux-x86-64.so.2' | head -n1)
+	libdir=$(dirname "$(find "$lroot" -name 'libc.so.6' | head -n1)")
+	[ -n "$ld" ] && [ -d "$libdir" ] || die "libc6 $v has no loader or libc.so.6"
+	step "kbuild $KBUILD needs glibc from $kname: running modpost with libc6 $v"
+	for real in "$kb"/modpost.real-*; do
+		case $real in *.bin) continue ;; esac
+		mv -f "$real" "$real.bin"
+		printf '#!/bin/sh\n# modpost with the glibc it was built for (scripts/guest-fetch.sh)\nexec "%s" --library-path "%s" "%s" "$@"\n' \
+			"$ld" "$libdir" "$real.bin" >"$real"
+		chmod +x "$real"
+	done
+	touch "$kroot/.kbuild-host-ok"
+}
+kbuild_host_libc
+
 # --- busybox -----------------------------------------------------------------
 bbroot="$G/busybox-${BBVER#*:}"
 if [ ! -e "$bbroot/.complete" ]; then

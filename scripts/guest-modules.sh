@@ -37,10 +37,34 @@ case $out/ in "$src"/*) die "out-dir $out must not be inside the source folder $
 # cp -a keeps mtimes, so make rebuilds only what changed.
 cp -a "$src"/. "$out"/ || die "cannot copy $src to $out"
 
+# The compiler the kernel was built with, as kbuild will call it.  When
+# this host has no such cross compiler (trixie's kernels name
+# aarch64-linux-gnu-gcc-14; bookworm has 12), use ours: the C ABI is the
+# same; only -fmin-function-alignment (GCC 14) is spelt -falign-functions,
+# which kbuild picks when the compiler lacks the newer option.  A module
+# built in the guest (DKMS) uses the guest's own compiler.
+kcc=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\{0,1\}\([^ "]*\).*/\1/p' \
+	"$GUEST_KHEADERS/include/config/auto.conf" 2>/dev/null | head -n1)
+cc_args=()
+case $kcc in
+"${CROSS_COMPILE}"gcc-*)
+	if ! command -v "$kcc" >/dev/null; then
+		step "note: $kcc (the guest kernel's compiler) is not installed; building with ${CROSS_COMPILE}gcc"
+		cc_args=(CC="${CROSS_COMPILE}gcc" CONFIG_CC_HAS_MIN_FUNCTION_ALIGNMENT=)
+	fi ;;
+esac
+
+# BTF for modules needs pahole, which the build host need not have: a
+# module without BTF loads the same (only BPF loses its types).
+if grep -q '^CONFIG_DEBUG_INFO_BTF_MODULES=y' "$GUEST_KHEADERS/include/config/auto.conf" 2>/dev/null &&
+   ! command -v pahole >/dev/null; then
+	cc_args+=(CONFIG_DEBUG_INFO_BTF_MODULES=)
+fi
+
 step "cross-build module $name for ${GUEST_KVER:-arm64} in $out"
 log=$out/.build.log
 if ! make -C "$GUEST_KHEADERS" ARCH=arm64 CROSS_COMPILE="$CROSS_COMPILE" \
-		M="$out" -j"$(nproc)" modules >"$log" 2>&1; then
+		"${cc_args[@]}" M="$out" -j"$(nproc)" modules >"$log" 2>&1; then
 	cat "$log" >&2
 	die "building module $name failed (full log: $log)"
 fi

@@ -89,6 +89,12 @@ static bool vfio_apple_window_layout(VFIOAppleContainer *container,
     if (ram_size <= ws) {
         /* Everything fits: the window is all of RAM, nothing bounces. */
         ws = ram_size;
+    } else if (a->dma_mode == VFIO_APPLE_DMA_MODE_COMPANION) {
+        /*
+         * The guest learns this window from the companion, not from its
+         * firmware tables: no DMA zone is derived from it, nothing is
+         * bounced into it, so it may end anywhere.
+         */
     } else if (!is_power_of_2(ram_gpa + ws)) {
         g_autofree char *ram_str = size_to_str(ram_size);
         g_autofree char *ws_str = size_to_str(ws);
@@ -122,6 +128,14 @@ static bool vfio_apple_window_layout(VFIOAppleContainer *container,
     container->gpa = ram_gpa;
     container->size = ws;
     container->hva = memory_region_get_ram_ptr(ram);
+    if (a->dma_mode == VFIO_APPLE_DMA_MODE_COMPANION) {
+        container->shared_gpa = ram_gpa;
+        container->shared_size = ram_size;
+    } else {
+        container->shared_gpa = ram_gpa;
+        container->shared_size = ws;
+    }
+    container->shared_hva = container->hva;
     *ramp = ram;
     return true;
 }
@@ -143,10 +157,11 @@ static bool vfio_apple_share_ram(VFIOAppleContainer *container,
 
     if (fd >= 0) {
         fd_off = qemu_ram_get_fd_offset(ram->ram_block) +
-                 (container->gpa - ram->addr);
+                 (container->shared_gpa - ram->addr);
     }
-    ret = vfa_share_memory(a->client, container->hva, container->size, fd,
-                           fd_off, &container->shm);
+    ret = vfa_share_memory(a->client, container->shared_hva,
+                           container->shared_size, fd, fd_off,
+                           &container->shm);
     if (ret == -EBADF) {
         error_setg(errp, "guest RAM is not shared memory backed by a file "
                    "descriptor, so the dext (%s) cannot reach it for the "
@@ -216,7 +231,9 @@ static bool vfio_apple_window_map(VFIOAppleContainer *container, Error **errp)
         return false;
     }
 
-    ret = vfa_dma_map(a->client, vfa_shared_mem_dma_va(container->shm),
+    ret = vfa_dma_map(a->client,
+                      (uint8_t *)vfa_shared_mem_dma_va(container->shm) +
+                      (container->gpa - container->shared_gpa),
                       container->size, VFA_DMA_BIDIRECTIONAL, out);
     if (ret) {
         const char *hint = vfio_apple_dma_hint(ret);
@@ -284,7 +301,9 @@ static bool vfio_apple_window_map(VFIOAppleContainer *container, Error **errp)
                                 container->size, container->hva,
                                 container->nsegs);
 
-    if (!vfio_apple_window_claim(segs, container->nsegs, errp)) {
+    /* Companion mode: the guest learns the window from the companion. */
+    if (a->dma_mode == VFIO_APPLE_DMA_MODE_WINDOW &&
+        !vfio_apple_window_claim(segs, container->nsegs, errp)) {
         goto fail;
     }
     return true;
@@ -293,6 +312,38 @@ fail:
     vfio_apple_window_unmap(container);
     vfio_apple_unshare_ram(container);
     return false;
+}
+
+bool vfio_apple_companion_view(VFIOApplePCIDevice *a,
+                               VFIOAppleCompanionView *v)
+{
+    VFIODevice *vbasedev = &a->parent_obj.vbasedev;
+    VFIOAppleContainer *container;
+
+    if (a->dma_mode != VFIO_APPLE_DMA_MODE_COMPANION ||
+        !vbasedev->bcontainer || !a->client) {
+        return false;
+    }
+    container = VFIO_IOMMU_APPLE(vbasedev->bcontainer);
+    if (!container->mapped || !container->shm) {
+        return false;
+    }
+    *v = (VFIOAppleCompanionView) {
+        .client = a->client,
+        .ram_gpa = container->shared_gpa,
+        .ram_size = container->shared_size,
+        .ram_hva = container->shared_hva,
+        .ram_dma_va = vfa_shared_mem_dma_va(container->shm),
+        .window_gpa = container->gpa,
+        /* Arithmetic needs one IOVA range: the first segment. */
+        .window_size = container->segs[0].len,
+        .window_iova = container->segs[0].iova,
+        .window_bytes = container->mapped_bytes,
+        .window_mappings = container->mappings,
+        .budget_bytes = a->id.dma_budget_bytes,
+        .budget_mappings = a->id.dma_max_mappings,
+    };
+    return true;
 }
 
 void vfio_apple_container_release(VFIOAppleContainer *container)

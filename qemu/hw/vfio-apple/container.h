@@ -18,8 +18,14 @@ struct VFIOAppleContainer {
 
     VFIOApplePCIDevice *adev;
 
-    /* guest RAM shared with the dext */
+    /*
+     * Guest RAM shared with the dext: the window (window mode), or all of
+     * RAM (companion mode, whose chunks may lie anywhere in it).
+     */
     struct vfa_shared_mem *shm;
+    hwaddr shared_gpa;
+    uint64_t shared_size;
+    void *shared_hva;
 
     /* the DMA window */
     hwaddr gpa;
@@ -34,6 +40,30 @@ struct VFIOAppleContainer {
     uint64_t mapped_bytes;
     uint32_t mappings;
 };
+
+/*
+ * What the apple-dma-pci companion needs of a companion-mode device's
+ * container: the shared RAM (for chunk maps, through the device's client)
+ * and the window's first DART segment (arithmetic for the guest).  False
+ * while the device has no container (not realized, or released).
+ */
+typedef struct VFIOAppleCompanionView {
+    struct vfa_client *client;
+    hwaddr ram_gpa;
+    uint64_t ram_size;
+    void *ram_hva;
+    uint8_t *ram_dma_va;        /* what DMA_MAP names for ram_gpa */
+    hwaddr window_gpa;
+    uint64_t window_size;
+    hwaddr window_iova;
+    uint64_t window_bytes;      /* the window's share of the budget */
+    uint32_t window_mappings;
+    uint64_t budget_bytes;
+    uint32_t budget_mappings;
+} VFIOAppleCompanionView;
+
+bool vfio_apple_companion_view(VFIOApplePCIDevice *a,
+                               VFIOAppleCompanionView *v);
 
 /* Unmap the window and release guest RAM: the device is going away. */
 void vfio_apple_container_release(VFIOAppleContainer *container);
@@ -51,6 +81,9 @@ typedef struct VFIOAppleWindowSeg {
  * space is not the window's (another IOMMU on the bus).
  */
 bool vfio_apple_window_check_plug(PCIDevice *pdev, Error **errp);
+
+/* The same for a dma-mode=companion device (no window is published). */
+bool vfio_apple_companion_check_plug(PCIDevice *pdev, Error **errp);
 
 /*
  * A device mapped the window and got @segs.  The first one defines the

@@ -131,6 +131,9 @@ static VfioAppleInfo *vfio_apple_info(VFIOApplePCIDevice *a)
     }
     info->bus_ranges = vfio_apple_info_bus_ranges();
     info->window_overlaps = vfio_apple_window_overlaps();
+    if (a->companion_info) {
+        a->companion_info(a->companion, info);
+    }
     return info;
 }
 
@@ -202,6 +205,27 @@ static void hmp_info_vfio_apple_one(Monitor *mon, VfioAppleInfo *i)
                            o->value->reserved_gpa);
         }
         monitor_printf(mon, "\n");
+    }
+    if (i->companion) {
+        VfioAppleCompanionInfo *c = i->companion;
+
+        monitor_printf(mon, "  companion %s%s%s: chunks of 0x%" PRIx64
+                       ", %" PRIu64 " chunk(s) and %" PRIu64 " span(s) "
+                       "mapped; peak %" PRIu64 " bytes, %" PRIu64
+                       " mappings\n", c->qom_path,
+                       c->enabled ? "" : " (not enabled)",
+                       c->sync_baseline ? " sync-baseline" : "",
+                       c->chunk_size, c->chunks_mapped, c->spans_mapped,
+                       c->peak_bytes, c->peak_mappings);
+        monitor_printf(mon, "    doorbells %" PRIu64 ", entries %" PRIu64
+                       ", DART maps %" PRIu64 " unmaps %" PRIu64 ", pins %"
+                       PRIu64 ", evictions %" PRIu64 ", errors %" PRIu64
+                       " (not RAM %" PRIu64 ", no space %" PRIu64
+                       "), interrupts %" PRIu64 "; guest hits %" PRIu64
+                       " misses %" PRIu64 "\n", c->doorbells, c->entries,
+                       c->dart_maps, c->dart_unmaps, c->pins, c->evictions,
+                       c->errors, c->errors_not_ram, c->errors_no_space,
+                       c->interrupts, c->guest_hits, c->guest_misses);
     }
 }
 

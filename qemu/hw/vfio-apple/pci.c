@@ -337,6 +337,10 @@ static void vfio_apple_release(VFIOApplePCIDevice *a)
 {
     VFIODevice *vbasedev = &a->parent_obj.vbasedev;
 
+    /* The companion's chunks are mappings of this device's session. */
+    if (a->companion_release) {
+        a->companion_release(a->companion);
+    }
     vfio_apple_irq_stop(a);
     if (a->irq_fds) {
         vfio_apple_irq_teardown(a);
@@ -417,14 +421,6 @@ static bool vfio_apple_check_properties(VFIOApplePCIDevice *a, Error **errp)
                           "ambiguous)\n");
         return false;
     }
-    if (a->dma_mode != VFIO_APPLE_DMA_MODE_WINDOW) {
-        error_setg(errp, "vfio-apple-pci: dma-mode=%s is not available yet",
-                   VfioAppleDmaMode_str(a->dma_mode));
-        error_append_hint(errp, "Use dma-mode=window (the default): the "
-                          "guest reaches the device through a window of its "
-                          "RAM mapped at start\n");
-        return false;
-    }
     if (!a->msg_timeout_ms) {
         error_setg(errp, "vfio-apple-pci: x-msg-timeout must be at least "
                    "1 ms");
@@ -452,7 +448,9 @@ static void vfio_apple_pci_realize(PCIDevice *pdev, Error **errp)
                      g_strdup_printf("vfio-apple:%04x:%02x:%02x.%x",
                                      vdev->host.domain, vdev->host.bus,
                                      vdev->host.slot, vdev->host.function);
-    if (!vfio_apple_window_check_plug(pdev, errp)) {
+    if (a->dma_mode == VFIO_APPLE_DMA_MODE_WINDOW ?
+        !vfio_apple_window_check_plug(pdev, errp) :
+        !vfio_apple_companion_check_plug(pdev, errp)) {
         goto error;
     }
     a->lost_bh = aio_bh_new_guarded(qemu_get_aio_context(),

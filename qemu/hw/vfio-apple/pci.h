@@ -65,6 +65,15 @@ struct VFIOApplePCIDevice {
 
     QLIST_ENTRY(VFIOApplePCIDevice) next;
 
+    /*
+     * dma-mode=companion: the apple-dma-pci serving this device, which
+     * maps chunks through our client.  It is told before the device
+     * releases its session, and detaches itself (BQL held).
+     */
+    void *companion;
+    void (*companion_release)(void *companion);
+    void (*companion_info)(void *companion, VfioAppleInfo *info);
+
     /* config space: one block read at realize, read-only bytes cached */
     uint8_t *cfg;
     uint8_t *cfg_cached;        /* per byte: enum in config.c */

@@ -152,6 +152,27 @@ bool vfio_apple_window_check_plug(PCIDevice *pdev, Error **errp)
     return true;
 }
 
+bool vfio_apple_companion_check_plug(PCIDevice *pdev, Error **errp)
+{
+    VFIOAppleWindow *w = &vfio_apple_window;
+    AddressSpace *as = pci_device_iommu_address_space(pdev);
+
+    /*
+     * The companion's guest driver becomes the device's DMA API: a guest
+     * IOMMU would claim that too.  Either machine is fine otherwise: the
+     * window is never described to the guest in this mode.
+     */
+    if (as != &address_space_memory && !(w->bus_ready && as == &w->as)) {
+        error_setg(errp, "the PCI bus has another IOMMU's address space");
+        error_append_hint(errp, "dma-mode=companion needs the PCIe bus "
+                          "without a virtual IOMMU (no iommu=smmuv3, no "
+                          "virtio-iommu): the host IOMMU chooses the "
+                          "device's addresses\n");
+        return false;
+    }
+    return true;
+}
+
 bool vfio_apple_window_claim(const VFIOAppleWindowSeg *segs, unsigned nsegs,
                              Error **errp)
 {

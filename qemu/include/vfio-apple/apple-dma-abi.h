@@ -1,0 +1,1 @@
+../../../include/vfio-apple/apple-dma-abi.h
