@@ -140,5 +140,8 @@ static inline int sim_shared_mem_create(const char *name, size_t size, void **ma
  */
 struct sim_device *sim_nvme_create(const char *args, const struct sim_device_host *host,
                                    char *err, size_t errlen);
+/* A virtio-net NIC that loops every transmitted frame back (sim/virtio-net.c). */
+struct sim_device *sim_virtio_net_create(const char *args, const struct sim_device_host *host,
+                                         char *err, size_t errlen);
 
 #endif

@@ -3,7 +3,7 @@
  * socket from the same portable core the DriverKit extension runs, in
  * front of a DART model and a device model.
  *
- *   vfio-apple-sim [serve] --socket PATH --device nvme[,OPTS] [options]
+ *   vfio-apple-sim [serve] --socket PATH --device nvme|virtio-net[,OPTS] [options]
  *   vfio-apple-sim stats --socket PATH
  */
 #include <errno.h>
@@ -21,6 +21,7 @@
 #include "vfio-apple/sim-wire.h"
 #include "../client/vfio-apple-client.h"
 #include "log.h"
+#include "model-opts.h"
 #include "platform.h"
 #include "server.h"
 
@@ -34,6 +35,8 @@ static void usage(FILE *out)
 "  -s, --socket PATH            UNIX socket to listen on\n"
 "  -d, --device MODEL[,OPTS]    device model and its options, e.g.\n"
 "                               nvme,file=/tmp/disk.img,size=1G,queues=4,vectors=8\n"
+"                               virtio-net,mac=02:76:66:61:00:01,vectors=3\n"
+"                               (a NIC that loops every frame it sends back)\n"
 "      --dart-budget BYTES      DMA bytes mapped at once (default 1536M)\n"
 "      --dart-max-mappings N    live DMA mappings (default 65536)\n"
 "      --dart-fragment N        split each DMA map into up to N segments (max 32)\n"
@@ -53,24 +56,10 @@ static void usage(FILE *out)
 "client holds the device).\n");
 }
 
+/* Sizes and counts as the models' options take them (N, 0xN, K/M/G/T). */
 static int parse_size(const char *s, uint64_t *out)
 {
-    char *end;
-    unsigned shift = 0;
-
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno || end == s || *s == '-')
-        return -1;
-    switch (*end) {
-    case 'k': case 'K': shift = 10; end++; break;
-    case 'm': case 'M': shift = 20; end++; break;
-    case 'g': case 'G': shift = 30; end++; break;
-    }
-    if (*end || (shift && v > (UINT64_MAX >> shift)))
-        return -1;
-    *out = (uint64_t)v << shift;
-    return 0;
+    return sim_opt_size(s, out);
 }
 
 static int cmd_stats(const char *path)

@@ -49,24 +49,13 @@ bool nvme_bus_master(const struct nvme *n)
 uint32_t nvme_config_read(struct sim_device *dev, uint32_t off, unsigned len)
 {
     struct nvme *n = (struct nvme *)dev;
-    if (!sim_cfg_access_ok(off, len))
-        return 0xffffffffu;
-    pthread_mutex_lock(&n->lock);
-    uint32_t v = sim_get(n->cfg, off, len);
-    pthread_mutex_unlock(&n->lock);
-    return v;
+    return sim_cfg_read_op(&n->lock, n->cfg, off, len);
 }
 
 void nvme_config_write(struct sim_device *dev, uint32_t off, unsigned len, uint32_t val)
 {
     struct nvme *n = (struct nvme *)dev;
-    if (!sim_cfg_access_ok(off, len))
-        return;
-    pthread_mutex_lock(&n->lock);
-    bool flr = sim_cfg_write(n->cfg, n->cfg_wmask, CAP_PCIE, off, len, val);
-    pthread_mutex_unlock(&n->lock);
-    if (flr)
-        n->dev.ops->reset(&n->dev);
+    sim_cfg_write_op(dev, &n->lock, n->cfg, n->cfg_wmask, CAP_PCIE, off, len, val);
 }
 
 /*

@@ -318,12 +318,8 @@ static unsigned poll_pass(void *opaque)
 
 int nvme_thread_start(struct nvme *n)
 {
-    n->poller.lock = &n->lock;
-    n->poller.pass = poll_pass;
-    n->poller.opaque = n;
-    n->poller.busy_polls = &n->st.busy_polls;
-    n->poller.idle_sleeps = &n->st.idle_sleeps;
-    return sim_poller_start(&n->poller);
+    return sim_poller_start(&n->poller, &n->lock, poll_pass, n, &n->st.busy_polls,
+                            &n->st.idle_sleeps);
 }
 
 void nvme_thread_stop(struct nvme *n)

@@ -9,6 +9,7 @@
  *          vectors=N     MSI-X vectors, 1..256 (default 8)
  */
 #include "nvme.h"
+#include "model-opts.h"
 #include "pci-config.h"
 
 #include <errno.h>
@@ -50,28 +51,19 @@ static void nvme_reset(struct sim_device *dev)
  * the session's FLR stays behind in the orphaned page, and so does any
  * controller state it caused, which is reset again here.
  */
-static int nvme_renew_bars(struct sim_device *dev)
+static void nvme_bar_moved(void *opaque, void *mem)
 {
-    struct nvme *n = (struct nvme *)dev;
-    struct sim_bar *b = &n->dev.bars[0];
-    void *mem, *old_mem;
-    int fd = sim_shared_mem_create(BAR0_NAME, NVME_BAR0_SIZE, &mem), old_fd;
-
-    if (fd < 0)
-        return fd;
-    pthread_mutex_lock(&n->lock);
-    old_mem = b->mem;
-    old_fd = b->memfd;
-    b->mem = mem;
-    b->memfd = fd;
+    struct nvme *n = opaque;
     n->regs = mem;
     nvme_ctrl_reset_locked(n);
     nvme_regs_init(n);
     n->st.bar_renewals++;
-    pthread_mutex_unlock(&n->lock);
-    munmap(old_mem, NVME_BAR0_SIZE);
-    close(old_fd);
-    return 0;
+}
+
+static int nvme_renew_bars(struct sim_device *dev)
+{
+    struct nvme *n = (struct nvme *)dev;
+    return sim_bar_renew(&n->dev.bars[0], BAR0_NAME, &n->lock, nvme_bar_moved, n);
 }
 
 static int nvme_start(struct sim_device *dev)
@@ -90,10 +82,7 @@ static void nvme_destroy(struct sim_device *dev)
     if (!n)
         return;
     nvme_thread_stop(n);
-    if (n->dev.bars[0].mem)
-        munmap(n->dev.bars[0].mem, NVME_BAR0_SIZE);
-    if (n->dev.bars[0].memfd >= 0)
-        close(n->dev.bars[0].memfd);
+    sim_bar_release(&n->dev.bars[0]);
     nvme_ns_close(&n->ns);
     free(n->bounce);
     pthread_mutex_destroy(&n->lock);
@@ -145,88 +134,47 @@ static const struct sim_device_ops nvme_ops = {
     .stats_json = nvme_stats_json,
 };
 
-static int parse_size(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno || end == s || *s == '-')
-        return -1;
-    unsigned shift = 0;
-    switch (*end) {
-    case 'k': case 'K': shift = 10; end++; break;
-    case 'm': case 'M': shift = 20; end++; break;
-    case 'g': case 'G': shift = 30; end++; break;
-    case 't': case 'T': shift = 40; end++; break;
-    }
-    if (*end || (shift && v > (UINT64_MAX >> shift)))
-        return -1;
-    *out = (uint64_t)v << shift;
-    return 0;
-}
-
-static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
-{
-    uint64_t v;
-    if (parse_size(s, &v) || v < lo || v > hi)
-        return -1;
-    *out = (unsigned)v;
-    return 0;
-}
-
 struct nvme_opts {
     char *file;
     uint64_t size;
     unsigned queues, vectors;
 };
 
+static int parse_opt(void *ctx, const char *k, const char *v, char *err, size_t errlen)
+{
+    struct nvme_opts *o = ctx;
+    if (!strcmp(k, "file")) {
+        free(o->file);
+        if (!*v || !(o->file = strdup(v))) {
+            snprintf(err, errlen, "option 'file': empty path");
+            return -1;
+        }
+    } else if (!strcmp(k, "size")) {
+        if (sim_opt_size(v, &o->size) || !o->size || o->size % 512) {
+            snprintf(err, errlen, "option 'size=%s': want a non-zero multiple of 512, e.g. 1G", v);
+            return -1;
+        }
+    } else if (!strcmp(k, "queues")) {
+        if (sim_opt_uint(v, 1, NVME_MAX_IO_QUEUES, &o->queues)) {
+            snprintf(err, errlen, "option 'queues=%s': want 1..%u", v, NVME_MAX_IO_QUEUES);
+            return -1;
+        }
+    } else if (!strcmp(k, "vectors")) {
+        if (sim_opt_uint(v, 1, MAX_VECTORS, &o->vectors)) {
+            snprintf(err, errlen, "option 'vectors=%s': want 1..%u", v, MAX_VECTORS);
+            return -1;
+        }
+    } else {
+        snprintf(err, errlen, "unknown option '%s' (nvme takes file=, size=, queues=, vectors=)", k);
+        return -1;
+    }
+    return 0;
+}
+
 static int parse_opts(const char *args, struct nvme_opts *o, char *err, size_t errlen)
 {
     *o = (struct nvme_opts){ .queues = 8, .vectors = 8 };
-    if (!args || !*args)
-        return 0;
-    char *copy = strdup(args), *save = NULL;
-    if (!copy) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    int ret = 0;
-    for (char *tok = strtok_r(copy, ",", &save); tok && !ret; tok = strtok_r(NULL, ",", &save)) {
-        char *eq = strchr(tok, '=');
-        if (!eq) {
-            snprintf(err, errlen, "option '%s': expected key=value", tok);
-            ret = -1;
-            break;
-        }
-        *eq = 0;
-        const char *k = tok, *v = eq + 1;
-        if (!strcmp(k, "file")) {
-            free(o->file);
-            if (!*v || !(o->file = strdup(v))) {
-                snprintf(err, errlen, "option 'file': empty path");
-                ret = -1;
-            }
-        } else if (!strcmp(k, "size")) {
-            if (parse_size(v, &o->size) || !o->size || o->size % 512) {
-                snprintf(err, errlen, "option 'size=%s': want a non-zero multiple of 512, e.g. 1G", v);
-                ret = -1;
-            }
-        } else if (!strcmp(k, "queues")) {
-            if (parse_uint(v, 1, NVME_MAX_IO_QUEUES, &o->queues)) {
-                snprintf(err, errlen, "option 'queues=%s': want 1..%u", v, NVME_MAX_IO_QUEUES);
-                ret = -1;
-            }
-        } else if (!strcmp(k, "vectors")) {
-            if (parse_uint(v, 1, MAX_VECTORS, &o->vectors)) {
-                snprintf(err, errlen, "option 'vectors=%s': want 1..%u", v, MAX_VECTORS);
-                ret = -1;
-            }
-        } else {
-            snprintf(err, errlen, "unknown option '%s' (nvme takes file=, size=, queues=, vectors=)", k);
-            ret = -1;
-        }
-    }
-    free(copy);
+    int ret = sim_opts_each(args, parse_opt, o, err, errlen);
     if (ret)
         free(o->file);
     return ret;

@@ -6,6 +6,8 @@
 #include "pci-config.h"
 
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 void sim_cfg_header(uint8_t *c, uint8_t *w, const struct sim_pci_ids *ids, uint32_t bar0_size,
                     uint32_t rom_size, uint8_t first_cap)
@@ -94,4 +96,57 @@ void sim_msix_table_reset(uint8_t *table, unsigned vectors)
     memset(table, 0, (size_t)vectors * SIM_MSIX_ENTRY_SIZE);
     for (unsigned v = 0; v < vectors; v++)
         table[v * SIM_MSIX_ENTRY_SIZE + 12] = 1;    /* vector control: masked */
+}
+
+uint32_t sim_cfg_read_op(pthread_mutex_t *lock, const uint8_t *c, uint32_t off, unsigned len)
+{
+    if (!sim_cfg_access_ok(off, len))
+        return 0xffffffffu;
+    pthread_mutex_lock(lock);
+    uint32_t v = sim_get(c, off, len);
+    pthread_mutex_unlock(lock);
+    return v;
+}
+
+void sim_cfg_write_op(struct sim_device *dev, pthread_mutex_t *lock, uint8_t *c, const uint8_t *w,
+                      unsigned pcie_pos, uint32_t off, unsigned len, uint32_t val)
+{
+    if (!sim_cfg_access_ok(off, len))
+        return;
+    pthread_mutex_lock(lock);
+    bool flr = sim_cfg_write(c, w, pcie_pos, off, len, val);
+    pthread_mutex_unlock(lock);
+    /* After the unlock: reset takes the model's lock itself. */
+    if (flr)
+        dev->ops->reset(dev);
+}
+
+int sim_bar_renew(struct sim_bar *b, const char *name, pthread_mutex_t *lock,
+                  void (*moved)(void *opaque, void *mem), void *opaque)
+{
+    void *mem, *old_mem;
+    int fd = sim_shared_mem_create(name, b->size, &mem), old_fd;
+
+    if (fd < 0)
+        return fd;
+    pthread_mutex_lock(lock);
+    old_mem = b->mem;
+    old_fd = b->memfd;
+    b->mem = mem;
+    b->memfd = fd;
+    moved(opaque, mem);
+    pthread_mutex_unlock(lock);
+    munmap(old_mem, b->size);
+    close(old_fd);
+    return 0;
+}
+
+void sim_bar_release(struct sim_bar *b)
+{
+    if (b->mem)
+        munmap(b->mem, b->size);
+    if (b->memfd >= 0)
+        close(b->memfd);
+    b->mem = NULL;
+    b->memfd = -1;
 }

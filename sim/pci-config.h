@@ -1,8 +1,9 @@
 /*
- * Config-space building blocks shared by the simulator's device models:
- * little-endian byte access, the capabilities every simulated endpoint
- * has (Power Management, MSI-X, PCI Express with FLR), the masked write
- * and its Initiate FLR side effect, and the MSI-X table a model stores.
+ * PCI pieces shared by the simulator's device models: little-endian byte
+ * access, the capabilities every simulated endpoint has (Power Management,
+ * MSI-X, PCI Express with FLR), config reads and the masked write with its
+ * Initiate FLR side effect, the MSI-X table a model stores, and moving a
+ * BAR onto fresh shared memory.
  *
  * A model keeps its config space as two arrays of SIM_CONFIG_SIZE bytes:
  * the values and a per-byte mask of the bits a write may change.
@@ -10,6 +11,7 @@
 #ifndef VFIO_APPLE_SIM_PCI_CONFIG_H
 #define VFIO_APPLE_SIM_PCI_CONFIG_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -88,6 +90,15 @@ void sim_cfg_add_pcie(uint8_t *c, uint8_t *w, unsigned pos, unsigned next);
 bool sim_cfg_write(uint8_t *c, const uint8_t *w, unsigned pcie_pos, uint32_t off, unsigned len,
                    uint32_t val);
 
+/*
+ * The config_read/config_write ops of a model whose device is dev and
+ * whose config lives in c/w under lock: bounds checked (all-ones for a
+ * bad read), and a write that initiates FLR resets through dev's ops.
+ */
+uint32_t sim_cfg_read_op(pthread_mutex_t *lock, const uint8_t *c, uint32_t off, unsigned len);
+void sim_cfg_write_op(struct sim_device *dev, pthread_mutex_t *lock, uint8_t *c, const uint8_t *w,
+                      unsigned pcie_pos, uint32_t off, unsigned len, uint32_t val);
+
 static inline bool sim_cfg_bus_master(const uint8_t *c)
 {
     return sim_get(c, 0x04, 2) & SIM_PCI_COMMAND_MASTER;
@@ -95,5 +106,16 @@ static inline bool sim_cfg_bus_master(const uint8_t *c)
 
 /* The MSI-X table as power-on leaves it: every vector masked. */
 void sim_msix_table_reset(uint8_t *table, unsigned vectors);
+
+/*
+ * BAR b onto fresh shared memory (renew_bars in device.h): a new memfd
+ * named `name` of b->size bytes replaces the old one under lock, where
+ * moved(opaque, mem) repoints and resets what the model keeps there; the
+ * old backing is released afterwards.  0, or -errno with the old in place.
+ */
+int sim_bar_renew(struct sim_bar *b, const char *name, pthread_mutex_t *lock,
+                  void (*moved)(void *opaque, void *mem), void *opaque);
+/* Unmaps and closes a BAR's shared backing, if it has one. */
+void sim_bar_release(struct sim_bar *b);
 
 #endif

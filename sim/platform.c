@@ -762,8 +762,10 @@ int sim_platform_create(struct sim_platform *p, const char *device_spec,
     };
     if (!strcmp(p->model, "nvme")) {
         p->dev = sim_nvme_create(args, &p->host, derr, sizeof(derr));
+    } else if (!strcmp(p->model, "virtio-net")) {
+        p->dev = sim_virtio_net_create(args, &p->host, derr, sizeof(derr));
     } else {
-        snprintf(err, errlen, "unknown device model '%s' (known: nvme)", p->model);
+        snprintf(err, errlen, "unknown device model '%s' (known: nvme, virtio-net)", p->model);
         return -EINVAL;
     }
     if (!p->dev) {

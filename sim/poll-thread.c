@@ -30,10 +30,16 @@ static void *poll_thread(void *arg)
     return NULL;
 }
 
-int sim_poller_start(struct sim_poller *p)
+int sim_poller_start(struct sim_poller *p, pthread_mutex_t *lock, unsigned (*pass)(void *opaque),
+                     void *opaque, uint64_t *busy_polls, uint64_t *idle_sleeps)
 {
     if (p->running)
         return 0;
+    p->lock = lock;
+    p->pass = pass;
+    p->opaque = opaque;
+    p->busy_polls = busy_polls;
+    p->idle_sleeps = idle_sleeps;
     __atomic_store_n(&p->stop, 0, __ATOMIC_RELEASE);
     int r = pthread_create(&p->thread, NULL, poll_thread, p);
     if (r)

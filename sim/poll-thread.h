@@ -18,7 +18,6 @@
 #define SIM_POLL_MAX_NS     4000000L        /* 4 ms when idle */
 
 struct sim_poller {
-    /* Set by the model before sim_poller_start(). */
     pthread_mutex_t *lock;                  /* held for each pass */
     unsigned (*pass)(void *opaque);         /* one pass; returns work done */
     void *opaque;
@@ -29,8 +28,13 @@ struct sim_poller {
     int       stop;                         /* atomic */
 };
 
-/* 0, or -errno.  Starting a running poller does nothing. */
-int sim_poller_start(struct sim_poller *p);
+/*
+ * Runs pass(opaque) under lock, again and again, counting passes that did
+ * work and passes that did not.  0, or -errno.  Starting a running poller
+ * does nothing.
+ */
+int sim_poller_start(struct sim_poller *p, pthread_mutex_t *lock, unsigned (*pass)(void *opaque),
+                     void *opaque, uint64_t *busy_polls, uint64_t *idle_sleeps);
 /* Waits for the thread to finish its pass and end. */
 void sim_poller_stop(struct sim_poller *p);
 
