@@ -418,6 +418,10 @@ static uint32_t apple_dma_do_map(AppleDMAState *s, const struct adma_sqe *e,
 
     c0 = off >> s->chunk_shift;
     c1 = (off + e->len - 1) >> s->chunk_shift;
+    /* Inside RAM (checked above), so inside the table: say so anyway. */
+    if (c1 >= s->nchunks) {
+        return ADMA_S_NOT_RAM;
+    }
     for (idx = c0; idx <= c1; idx++) {
         st = apple_dma_chunk_map(s, idx);
         if (st || !apple_dma_chunk_pin(s, idx)) {
@@ -702,15 +706,10 @@ static void apple_dma_enable_locked(AppleDMAState *s, uint32_t n)
 {
     uint64_t tt_bytes;
 
+    /* Gone with the served device (apple_dma_device_release). */
     if (!s->have_view) {
-        s->have_view = vfio_apple_companion_view(s->dev, &s->view);
-        if (!s->have_view) {
-            apple_dma_fail(s, ADMA_S_HOST);
-            return;
-        }
-        s->nchunks = DIV_ROUND_UP(s->view.ram_size, s->chunk_size);
-        s->chunks = g_new0(AppleDMAChunk, s->nchunks);
-        s->spans = g_new0(AppleDMASpan, s->max_spans);
+        apple_dma_fail(s, ADMA_S_HOST);
+        return;
     }
     if (!is_power_of_2(n) || n < 2 || n > s->ring_max ||
         s->ring_gpa % 4096 ||
@@ -1050,6 +1049,12 @@ static void apple_dma_realize(PCIDevice *pdev, Error **errp)
                    "from 2 to %u, max-spans at least 1", APPLE_DMA_RING_MAX);
         return;
     }
+
+    s->chunk_shift = ctz64(s->chunk_size);
+    s->nchunks = DIV_ROUND_UP(s->view.ram_size, s->chunk_size);
+    s->chunks = g_new0(AppleDMAChunk, s->nchunks);
+    s->spans = g_new0(AppleDMASpan, s->max_spans);
+    s->have_view = true;
 
     pci_config_set_interrupt_pin(pdev->config, 0);
     memory_region_init_io(&s->mmio, OBJECT(s), &apple_dma_mmio_ops, s,
