@@ -38,24 +38,9 @@
 #define QSIZE       32u
 #define MAX_CMDS    16u
 
-static uint8_t mem[MEM_SIZE];
+#include "fuzz-mem.h"
+
 static unsigned irqs;
-
-static int f_read(void *o, uint64_t iova, void *buf, size_t len)
-{
-    if (iova < MEM_BASE || iova - MEM_BASE > MEM_SIZE || len > MEM_SIZE - (iova - MEM_BASE))
-        return -EFAULT;
-    memcpy(buf, mem + (iova - MEM_BASE), len);
-    return 0;
-}
-
-static int f_write(void *o, uint64_t iova, const void *buf, size_t len)
-{
-    if (iova < MEM_BASE || iova - MEM_BASE > MEM_SIZE || len > MEM_SIZE - (iova - MEM_BASE))
-        return -EFAULT;
-    memcpy(mem + (iova - MEM_BASE), buf, len);
-    return 0;
-}
 
 static void f_irq(void *o, unsigned v)
 {

@@ -29,23 +29,7 @@
 #define MEM_BASE    0x10000ull
 #define MEM_SIZE    0x10000u
 
-static uint8_t mem[MEM_SIZE];
-
-static int f_read(void *o, uint64_t iova, void *buf, size_t len)
-{
-    if (iova < MEM_BASE || iova - MEM_BASE > MEM_SIZE || len > MEM_SIZE - (iova - MEM_BASE))
-        return -EFAULT;
-    memcpy(buf, mem + (iova - MEM_BASE), len);
-    return 0;
-}
-
-static int f_write(void *o, uint64_t iova, const void *buf, size_t len)
-{
-    if (iova < MEM_BASE || iova - MEM_BASE > MEM_SIZE || len > MEM_SIZE - (iova - MEM_BASE))
-        return -EFAULT;
-    memcpy(mem + (iova - MEM_BASE), buf, len);
-    return 0;
-}
+#include "fuzz-mem.h"
 
 static void f_irq(void *o, unsigned v)
 {

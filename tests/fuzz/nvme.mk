@@ -4,7 +4,7 @@
 FUZZ_NVME := $(BUILD)/tests/fuzz/fuzz_nvme
 FUZZ_NVME_SRCS := tests/fuzz/fuzz_nvme.c sim/model-opts.c sim/pci-config.c sim/poll-thread.c $(sort $(wildcard sim/nvme*.c))
 
-$(FUZZ_NVME): $(FUZZ_NVME_SRCS) $(wildcard sim/nvme*.h) sim/model-opts.h sim/pci-config.h sim/poll-thread.h sim/device.h
+$(FUZZ_NVME): $(FUZZ_NVME_SRCS) $(wildcard sim/nvme*.h) sim/model-opts.h sim/pci-config.h sim/poll-thread.h sim/device.h tests/fuzz/fuzz-mem.h
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $(FUZZ_NVME_SRCS) -lpthread
 

@@ -6,7 +6,7 @@ FUZZ_VNET_SRCS := tests/fuzz/fuzz_virtio_net.c sim/model-opts.c sim/pci-config.c
                   sim/poll-thread.c $(sort $(wildcard sim/virtio*.c))
 
 $(FUZZ_VNET): $(FUZZ_VNET_SRCS) $(wildcard sim/virtio*.h) sim/model-opts.h sim/pci-config.h \
-              sim/poll-thread.h sim/device.h
+              sim/poll-thread.h sim/device.h tests/fuzz/fuzz-mem.h
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $(FUZZ_VNET_SRCS) -lpthread
 
