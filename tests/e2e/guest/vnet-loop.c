@@ -12,8 +12,10 @@
  * takes them.  Each frame carries its sequence number and a payload
  * derived from it, so the receiver regenerates and compares every byte.
  * Sizes run over 60..1514 bytes (edge sizes first, then pseudo-random),
- * sent in bursts of 1..32 frames; each burst is received in full before the
- * next is sent (bounded in flight, so a socket buffer never overflows).
+ * sent in bursts of 1..32 frames, and every 50th burst of 400: more than
+ * the driver's rings hold (256), so its transmit queue fills and stops and
+ * the device outruns the receive refills.  Each burst is received in full
+ * before the next is sent, into a socket buffer sized for the largest.
  *
  * Prints one summary line:
  *   vnet-loop: sent=N bytes=B received=R intact=I corrupt=C lost=L
@@ -39,6 +41,8 @@
 #define MIN_FRAME       60
 #define MAX_FRAME       1514
 #define MAX_BURST       32
+#define BIG_BURST       400
+#define BIG_EVERY       50
 #define MAGIC           0x5646414cu     /* "VFAL" */
 #define TIMEOUT_MS      5000
 
@@ -123,7 +127,7 @@ int main(int argc, char **argv)
     uint32_t count = (uint32_t)strtoul(argv[2], NULL, 0);
     uint32_t seed = argc > 3 ? (uint32_t)strtoul(argv[3], NULL, 0) : 1;
     int s = socket(AF_PACKET, SOCK_RAW, htons(ETHERTYPE_TEST));
-    int ifindex, one = 1, rcvbuf = 4 << 20;
+    int ifindex, one = 1, rcvbuf = 16 << 20;
     uint8_t mac[6], out[MAX_FRAME], in[MAX_FRAME + 64], want[MAX_FRAME];
 
     if (s < 0)
@@ -133,7 +137,9 @@ int main(int argc, char **argv)
     /* Our own transmissions would otherwise come back to us through the tap. */
     if (setsockopt(s, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)) < 0)
         perror("PACKET_IGNORE_OUTGOING (filtering by packet type instead)");
-    setsockopt(s, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+    /* Past net.core.rmem_max (we run as root): a big burst must fit whole. */
+    if (setsockopt(s, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+        setsockopt(s, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
     struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETHERTYPE_TEST),
                                .sll_ifindex = ifindex, .sll_halen = 6 };
     memcpy(sll.sll_addr, mac, 6);
@@ -148,7 +154,8 @@ int main(int argc, char **argv)
     long t0 = now_ms();
 
     while (sent < count) {
-        uint32_t burst = 1 + (uint32_t)(mix(0xb0b0ull << 32 | (bursts ^ seed)) % MAX_BURST);
+        uint32_t burst = bursts % BIG_EVERY == BIG_EVERY - 1 ? BIG_BURST :
+                         1 + (uint32_t)(mix(0xb0b0ull << 32 | (bursts ^ seed)) % MAX_BURST);
         uint32_t first = sent, expect;
         if (burst > count - sent)
             burst = count - sent;
