@@ -30,6 +30,7 @@ import passthrough as pt  # noqa: E402
 
 MEM = 768 * pt.MiB
 FRAMES = int(os.environ.get("VNET_FRAMES", "10000"))
+REBIND_FRAMES = 1000        # after unbinding and rebinding virtio_net
 MAC = "02:76:66:61:00:2a"
 TOOL_SRC = os.path.join(harness.GUEST_DIR, "vnet-loop.c")
 CROSS_CC = os.environ.get("CROSS_COMPILE", "aarch64-linux-gnu-") + "gcc"
@@ -49,7 +50,8 @@ def body(run, kernel=None, tag="", props=None, mem=MEM, window="1G"):
     sim = pt.start_sim(run, name=f"sim-vnet{tag}", device=f"virtio-net,mac={MAC},vectors=3")
     initrd = run.initramfs(["virtio-net.sh"], modules=["virtio_net", "virtio_pci"],
                            add=[f"{tool}:/bin/vnet-loop"], kernel=kernel,
-                           params={"VNET_FRAMES": FRAMES, "VNET_MAC": MAC})
+                           params={"VNET_FRAMES": FRAMES, "VNET_MAC": MAC,
+                                   "VNET_FRAMES_REBIND": REBIND_FRAMES})
     seen = {}
 
     def on_line(r, line):
@@ -82,21 +84,33 @@ def body(run, kernel=None, tag="", props=None, mem=MEM, window="1G"):
 
     def num(k):
         return int(n.get(k, "-1"))
-    sent, nbytes = num("loop_sent"), num("loop_bytes")
-    run.check("tool-sent-all-frames", sent == FRAMES and num("loop_intact") == FRAMES,
-              f"tool: sent {sent} intact {n.get('loop_intact')} of {FRAMES}")
+
+    def both(k):
+        """A guest interface counter over the two probes (it restarts at 0)."""
+        return num(k) + num("rebind_" + k)
+    sent = num("loop_sent") + num("rebind_loop_sent")
+    nbytes = num("loop_bytes") + num("rebind_loop_bytes")
+    run.check("tool-sent-all-frames", num("loop_sent") == FRAMES and num("loop_intact") == FRAMES,
+              f"tool: sent {n.get('loop_sent')} intact {n.get('loop_intact')} of {FRAMES}")
+    run.check("tool-sent-all-frames-after-rebind",
+              num("rebind_loop_intact") == REBIND_FRAMES,
+              f"tool after rebind: intact {n.get('rebind_loop_intact')} of {REBIND_FRAMES}")
     # The wire carried exactly what the guest's interface counted, both ways.
     run.check("sim-frames-match-guest-interface",
-              dev["frames_tx"] == num("guest_tx_packets") and
-              dev["frames_rx"] == num("guest_rx_packets") and
+              dev["frames_tx"] == both("guest_tx_packets") and
+              dev["frames_rx"] == both("guest_rx_packets") and
               dev["frames_tx"] == dev["frames_rx"],
               f"sim tx {dev['frames_tx']} rx {dev['frames_rx']}, guest interface tx "
-              f"{n.get('guest_tx_packets')} rx {n.get('guest_rx_packets')}")
+              f"{both('guest_tx_packets')} rx {both('guest_rx_packets')}")
     run.check("sim-bytes-match-guest-interface",
-              dev["bytes_tx"] == num("guest_tx_bytes") and dev["bytes_rx"] == num("guest_rx_bytes")
-              and dev["bytes_tx"] >= nbytes > 0,
+              dev["bytes_tx"] == both("guest_tx_bytes") and
+              dev["bytes_rx"] == both("guest_rx_bytes") and dev["bytes_tx"] >= nbytes > 0,
               f"sim tx {dev['bytes_tx']} rx {dev['bytes_rx']} bytes, guest interface tx "
-              f"{n.get('guest_tx_bytes')} rx {n.get('guest_rx_bytes')}, tool {nbytes}")
+              f"{both('guest_tx_bytes')} rx {both('guest_rx_bytes')}, tool {nbytes}")
+    # virtio_pci resets the device when it registers it, virtio_net's
+    # removal again (the rebind's probe starts from that reset).
+    run.check("sim-device-reset-by-the-driver", dev["device_resets"] >= 2,
+              f"device resets {dev['device_resets']}")
     run.check("sim-carried-the-tools-frames", dev["frames_tx"] >= sent,
               f"sim carried {dev['frames_tx']} frames, the tool sent {sent}")
     run.check("sim-descriptors-walked", dev["tx_descs"] >= dev["frames_tx"] and
@@ -106,8 +120,9 @@ def body(run, kernel=None, tag="", props=None, mem=MEM, window="1G"):
               dev["kicks_rx"] > 0, f"irqs {dev['irqs']} kicks tx {dev['kicks_tx']} "
               f"rx {dev['kicks_rx']}")
     d = st["dart"]
-    print(f"virtio-net{tag}: {sent} frames, {nbytes} bytes looped back in {n.get('vnet_ms')} ms "
-          f"(tool {n.get('loop_ms')} ms, {n.get('loop_bursts')} bursts); device: tx_descs "
+    print(f"virtio-net{tag}: {sent} frames, {nbytes} bytes looped back: {n.get('loop_sent')} in "
+          f"{n.get('vnet_ms')} ms (tool {n.get('loop_ms')} ms, {n.get('loop_bursts')} bursts), "
+          f"{n.get('rebind_loop_sent')} after a rebind; device resets {dev['device_resets']}, tx_descs "
           f"{dev['tx_descs']} rx_descs {dev['rx_descs']} kicks tx/rx {dev['kicks_tx']}/"
           f"{dev['kicks_rx']} irqs {dev['irqs']} (suppressed {dev['irqs_suppressed']}) "
           f"tx_stalls {dev['tx_stalls']}; DART maps {d['maps']} unmaps {d['unmaps']} "
