@@ -158,7 +158,8 @@ static void queue_enable(struct vnet *n, struct vnet_queue *q)
 {
     if (q->enabled)
         return;             /* only a reset disables a queue (no VIRTIO_F_RING_RESET) */
-    if (!vq_enable(&q->vq, q->size, q->desc, q->driver, q->device)) {
+    /* The driver may shrink a queue, never grow it past what we offered. */
+    if (q->size > VNET_QUEUE_MAX || !vq_enable(&q->vq, q->size, q->desc, q->driver, q->device)) {
         vnet_broken_locked(n, "queue enabled with a bad size or ring address");
         return;
     }

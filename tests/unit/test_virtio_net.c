@@ -676,6 +676,18 @@ static void test_model_hostile_ring(void **state)
     wr(x, 0x1c, 2, 1);
     assert_int_equal(rd(x, 0x1c, 2), 0);
     assert_true(rd(x, 0x14, 1) & VIRTIO_STATUS_NEEDS_RESET);
+
+    /* A power of two, but larger than the device offered. */
+    wr(x, 0x14, 1, 0);
+    assert_true(negotiate(x, VNET_FEATURES));
+    wr(x, 0x16, 2, 0);
+    wr(x, 0x18, 2, 2 * VNET_QUEUE_MAX);
+    wr(x, 0x20, 8, iova_of(x, rx));
+    wr(x, 0x28, 8, iova_of(x, rx));
+    wr(x, 0x30, 8, iova_of(x, rx));
+    wr(x, 0x1c, 2, 1);
+    assert_int_equal(rd(x, 0x1c, 2), 0);
+    assert_true(rd(x, 0x14, 1) & VIRTIO_STATUS_NEEDS_RESET);
     ctx_free(x);
 }
 
