@@ -1055,6 +1055,9 @@ static void apple_dma_realize(PCIDevice *pdev, Error **errp)
     s->chunks = g_new0(AppleDMAChunk, s->nchunks);
     s->spans = g_new0(AppleDMASpan, s->max_spans);
     s->have_view = true;
+    /* The window is part of what the budget covers. */
+    s->used_bytes = s->view.window_bytes;
+    s->used_maps = s->view.window_mappings;
 
     pci_config_set_interrupt_pin(pdev->config, 0);
     memory_region_init_io(&s->mmio, OBJECT(s), &apple_dma_mmio_ops, s,

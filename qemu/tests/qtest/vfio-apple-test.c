@@ -4,7 +4,10 @@
  * the trapped MSI-X page, MSI-X delivery with masking and latching, reset,
  * hot-unplug, device loss, a dext that stops answering, the DMA window
  * and its refusals, its ACPI description (_DMA, IORT) read from fw_cfg,
- * and machines without vfio-apple=on left as they were.
+ * machines without vfio-apple=on left as they were, and the apple-dma-pci
+ * companion driven as a hostile guest would (ring entries that are not
+ * RAM, overflow, name unknown handles; rings in MMIO; broken indexes; a
+ * tight budget).
  *
  * Needs the simulator: VFIO_APPLE_SIM=/path/to/vfio-apple-sim (otherwise
  * every test is skipped).  The simulated device is an NVMe controller;
@@ -25,6 +28,7 @@
 #include "qobject/qdict.h"
 #include "qobject/qlist.h"
 #include "hw/pci/pci_regs.h"
+#include "vfio-apple/apple-dma-abi.h"
 
 #define SIM_VENDOR          0x7a7a
 #define SIM_DEVICE          0x0e01
@@ -718,6 +722,427 @@ static void test_hot_unplug(void)
     sim_stop(&s);
 }
 
+/* ------------------------------------------ the apple-dma-pci companion -- */
+
+#define ADMA_WINDOW         (64ull << 20)
+#define ADMA_CHUNK          (2ull << 20)
+#define GPA_RING            (RAM_BASE + 0x300000)
+#define GPA_TT              (RAM_BASE + 0x310000)
+#define ADMA_ENTRIES        16u
+#define GPA_FREE            (RAM_BASE + (256ull << 20))  /* beyond the window */
+
+typedef struct Comp {
+    QTestState *qts;
+    QGenericPCIBus bus;
+    QPCIDevice *pdev;
+    QPCIBar bar;
+    uint32_t sq_tail, cq_head;
+} Comp;
+
+static void comp_open(Comp *c, Sim *s, const char *adma_extra)
+{
+    g_autofree char *dev = device_json(s, "\"dma-mode\": \"companion\", "
+                                       "\"window-size\": 67108864");
+
+    memset(c, 0, sizeof(*c));
+    /* No vfio-apple=on: companion mode describes nothing to the guest. */
+    /* JSON for both: QEMU creates JSON -device options after the rest. */
+    c->qts = qtest_initf("-M virt -cpu max -m 512M -nodefaults "
+                         "-object memory-backend-memfd,id=mem,size=512M,"
+                         "share=on -machine memory-backend=mem "
+                         "-device %s -device '{\"driver\": \"apple-dma-pci\", "
+                         "\"id\": \"adma0\", \"device\": \"pt0\"%s%s}'", dev,
+                         adma_extra ? ", " : "", adma_extra ? adma_extra : "");
+    qpci_init_generic(&c->bus, c->qts, NULL, false);
+    qpci_device_foreach(&c->bus.bus, ADMA_PCI_VENDOR_ID, ADMA_PCI_DEVICE_ID,
+                        find_dev, &c->pdev);
+    g_assert(c->pdev);
+    qpci_device_enable(c->pdev);
+    c->bar = qpci_iomap(c->pdev, ADMA_BAR, NULL);
+}
+
+static void comp_close(Comp *c)
+{
+    g_free(c->pdev);
+    qtest_quit(c->qts);
+}
+
+static uint32_t comp_rd(Comp *c, uint32_t reg)
+{
+    return qpci_io_readl(c->pdev, c->bar, reg);
+}
+
+static uint64_t comp_rd64(Comp *c, uint32_t reg)
+{
+    return qpci_io_readq(c->pdev, c->bar, reg);
+}
+
+static void comp_wr(Comp *c, uint32_t reg, uint32_t v)
+{
+    qpci_io_writel(c->pdev, c->bar, reg, v);
+}
+
+static void comp_wr64(Comp *c, uint32_t reg, uint64_t v)
+{
+    qpci_io_writeq(c->pdev, c->bar, reg, v);
+}
+
+/* RESET, carried out by the companion's thread: wait for it. */
+static void comp_reset(Comp *c)
+{
+    int i;
+
+    comp_wr(c, ADMA_REG_CONTROL, ADMA_CTRL_RESET);
+    for (i = 0; i < 2000 && (comp_rd(c, ADMA_REG_STATUS) &
+                             (ADMA_STATUS_BUSY | ADMA_STATUS_ENABLED)); i++) {
+        g_usleep(1000);
+    }
+    g_assert_cmpuint(comp_rd(c, ADMA_REG_STATUS) &
+                     (ADMA_STATUS_BUSY | ADMA_STATUS_ENABLED |
+                      ADMA_STATUS_FAILED), ==, 0);
+}
+
+/* What the guest driver does at probe; the STATUS the host answers. */
+static uint32_t comp_enable(Comp *c, uint64_t ring_gpa, uint64_t tt_gpa)
+{
+    uint64_t ram = comp_rd64(c, ADMA_REG_RAM_SIZE);
+    uint32_t shift = comp_rd(c, ADMA_REG_CHUNK_SHIFT), st = 0;
+    int i;
+
+    qtest_memset(c->qts, GPA_RING, 0, ADMA_RING_AREA_SIZE(ADMA_ENTRIES));
+    comp_wr64(c, ADMA_REG_GUEST_FEATURES, ADMA_F_TT | ADMA_F_EVENT_IDX);
+    comp_wr(c, ADMA_REG_RING_ENTRIES, ADMA_ENTRIES);
+    comp_wr64(c, ADMA_REG_RING_GPA, ring_gpa);
+    comp_wr64(c, ADMA_REG_TT_GPA, tt_gpa);
+    comp_wr(c, ADMA_REG_TT_ENTRIES, ram >> shift);
+    comp_wr(c, ADMA_REG_CONTROL, ADMA_CTRL_ENABLE);
+    for (i = 0; i < 1000; i++) {
+        st = comp_rd(c, ADMA_REG_STATUS);
+        if (st & (ADMA_STATUS_ENABLED | ADMA_STATUS_FAILED)) {
+            break;
+        }
+        g_usleep(1000);
+    }
+    c->sq_tail = c->cq_head = 0;
+    return st;
+}
+
+/* Submit one entry, ring, wait for its completion (polling, as allowed). */
+static struct adma_cqe comp_do(Comp *c, struct adma_sqe e)
+{
+    uint64_t ctl = GPA_RING;
+    uint64_t sqe = GPA_RING + ADMA_RING_SQ_OFFSET +
+                   (c->sq_tail % ADMA_ENTRIES) * sizeof(e);
+    uint64_t cqe = GPA_RING + ADMA_RING_CQ_OFFSET(ADMA_ENTRIES) +
+                   (c->cq_head % ADMA_ENTRIES) * sizeof(struct adma_cqe);
+    struct adma_cqe r;
+    int i;
+
+    e.tag = c->sq_tail + 1000;
+    qtest_memwrite(c->qts, sqe, &e, sizeof(e));
+    qtest_writel(c->qts, ctl + offsetof(struct adma_ring_ctl, sq_tail),
+                 ++c->sq_tail);
+    comp_wr(c, ADMA_REG_DOORBELL, 1);
+    for (i = 0; i < 5000; i++) {
+        if (qtest_readl(c->qts, ctl + offsetof(struct adma_ring_ctl,
+                                               cq_tail)) != c->cq_head) {
+            break;
+        }
+        g_usleep(1000);
+    }
+    g_assert_cmpuint(i, <, 5000);
+    qtest_memread(c->qts, cqe, &r, sizeof(r));
+    qtest_writel(c->qts, ctl + offsetof(struct adma_ring_ctl, cq_head),
+                 ++c->cq_head);
+    g_assert_cmpuint(r.tag, ==, e.tag);
+    return r;
+}
+
+static struct adma_sqe comp_map(uint64_t gpa, uint64_t len)
+{
+    return (struct adma_sqe) { .op = ADMA_OP_MAP, .dir = ADMA_DIR_BIDI,
+                               .flags = ADMA_MAP_PIN, .addr = gpa,
+                               .len = len };
+}
+
+static uint64_t comp_tt(Comp *c, uint64_t gpa)
+{
+    return qtest_readq(c->qts, GPA_TT + ((gpa - RAM_BASE) / ADMA_CHUNK) * 8);
+}
+
+static void comp_unpin(Comp *c, uint64_t gpa)
+{
+    uint64_t a = GPA_TT + ((gpa - RAM_BASE) / ADMA_CHUNK) * 8;
+
+    qtest_writeq(c->qts, a, qtest_readq(c->qts, a) - ADMA_TT_PIN_ONE);
+}
+
+static QDict *comp_info(Comp *c)
+{
+    QDict *info = query(c->qts);
+    QDict *ci = qdict_get_qdict(info, "companion");
+
+    g_assert(ci);
+    qobject_ref(ci);
+    qobject_unref(info);
+    return ci;
+}
+
+static uint64_t sim_stat(Sim *s, const char *key)
+{
+    g_autofree char *st = sim_stats(s);
+    g_autofree char *pat = g_strdup_printf("\"%s\":", key);
+    const char *p = strstr(st, pat);
+
+    g_assert(p);
+    return g_ascii_strtoull(p + strlen(pat), NULL, 10);
+}
+
+/*
+ * The layout the guest reads, a map outside the window (a chunk mapped,
+ * pinned, published in the table), one inside it (arithmetic), one across
+ * chunks, and FLUSH once the guest dropped its pins.
+ */
+static void test_companion_map(void)
+{
+    Sim s;
+    Comp c;
+    struct adma_cqe r;
+    uint64_t win_iova, w;
+    g_autoptr(QDict) ci = NULL;
+
+    sim_start(&s, NULL);
+    comp_open(&c, &s, NULL);
+    g_assert_cmphex(comp_rd(&c, ADMA_REG_MAGIC), ==, ADMA_MAGIC);
+    g_assert_cmpuint(comp_rd(&c, ADMA_REG_VERSION) >> 16, ==, ADMA_ABI_MAJOR);
+    g_assert(comp_rd(&c, ADMA_REG_DEVICE0) & ADMA_DEVICE_VALID);
+    g_assert_cmphex(comp_rd64(&c, ADMA_REG_WINDOW_GPA), ==, RAM_BASE);
+    g_assert_cmphex(comp_rd64(&c, ADMA_REG_WINDOW_SIZE), ==, ADMA_WINDOW);
+    g_assert_cmphex(comp_rd64(&c, ADMA_REG_RAM_SIZE), ==, RAM_SIZE);
+    g_assert_cmpuint(comp_rd(&c, ADMA_REG_CHUNK_SHIFT), ==, 21);
+    win_iova = comp_rd64(&c, ADMA_REG_WINDOW_IOVA);
+    /* The window counts against the budget from the start. */
+    g_assert_cmphex(comp_rd64(&c, ADMA_REG_USED_BYTES), ==, ADMA_WINDOW);
+    g_assert_cmpuint(comp_rd(&c, ADMA_REG_USED_MAPS), ==, 1);
+
+    g_assert(comp_enable(&c, GPA_RING, GPA_TT) & ADMA_STATUS_ENABLED);
+    r = comp_do(&c, comp_map(GPA_FREE + 0x1234, 4096));
+    g_assert_cmpuint(r.status, ==, ADMA_S_OK);
+    g_assert_cmpuint(r.handle, ==, ADMA_HANDLE_NONE);
+    w = comp_tt(&c, GPA_FREE);
+    g_assert(w & ADMA_TT_VALID);
+    g_assert_cmpuint(ADMA_TT_PINS(w), ==, 1);
+    g_assert_cmphex(ADMA_TT_IOVA(w) + 0x1234, ==, r.iova);
+    /* The DART maps whole chunks: a real IOVA, never the GPA. */
+    g_assert_cmphex(r.iova, !=, GPA_FREE + 0x1234);
+    g_assert_cmpuint(sim_stat(&s, "live_mappings"), ==, 2);
+
+    r = comp_do(&c, comp_map(RAM_BASE + 0x5000, 8192));
+    g_assert_cmpuint(r.status, ==, ADMA_S_OK);
+    g_assert_cmphex(r.iova, ==, win_iova + 0x5000);
+
+    /* Across two chunks: contiguous chunk IOVAs or a span, one range. */
+    r = comp_do(&c, comp_map(GPA_FREE + 3 * ADMA_CHUNK - 4096, 8192));
+    g_assert_cmpuint(r.status, ==, ADMA_S_OK);
+
+    ci = comp_info(&c);
+    g_assert_cmpuint(qdict_get_int(ci, "entries"), ==, 3);
+    g_assert_cmpuint(qdict_get_int(ci, "errors"), ==, 0);
+    g_assert_cmpuint(qdict_get_int(ci, "chunks-mapped") +
+                     qdict_get_int(ci, "spans-mapped"), >=, 2);
+
+    /* The guest drops its pins (no exit); FLUSH unmaps what nobody pins. */
+    comp_unpin(&c, GPA_FREE);
+    if (!r.handle) {
+        comp_unpin(&c, GPA_FREE + 2 * ADMA_CHUNK);
+        comp_unpin(&c, GPA_FREE + 3 * ADMA_CHUNK);
+    } else {
+        struct adma_sqe u = { .op = ADMA_OP_UNMAP, .addr = r.handle };
+
+        g_assert_cmpuint(comp_do(&c, u).status, ==, ADMA_S_OK);
+    }
+    r = comp_do(&c, (struct adma_sqe) { .op = ADMA_OP_FLUSH });
+    g_assert_cmpuint(r.status, ==, ADMA_S_OK);
+    g_assert_cmpuint(comp_tt(&c, GPA_FREE), ==, 0);
+    g_assert_cmpuint(sim_stat(&s, "live_mappings"), ==, 1);   /* the window */
+    comp_close(&c);
+    sim_stop(&s);
+}
+
+/*
+ * A hostile guest: each bad entry completes with its error, the next good
+ * one still works, nothing outside guest RAM is ever mapped; rings in MMIO
+ * and broken ring indexes stop the companion for that guest only.
+ */
+static void test_companion_malformed(void)
+{
+    static const struct {
+        const char *what;
+        struct adma_sqe e;
+        uint32_t status;
+    } bad[] = {
+        { "below RAM", { .op = ADMA_OP_MAP, .dir = ADMA_DIR_BIDI,
+                         .addr = 0x1000, .len = 4096 }, ADMA_S_NOT_RAM },
+        { "the UART", { .op = ADMA_OP_MAP, .dir = ADMA_DIR_BIDI,
+                        .addr = 0x09000000, .len = 4096 }, ADMA_S_NOT_RAM },
+        { "a PCI BAR", { .op = ADMA_OP_MAP, .dir = ADMA_DIR_BIDI,
+                         .addr = 0x10000000, .len = 4096 }, ADMA_S_NOT_RAM },
+        { "beyond RAM", { .op = ADMA_OP_MAP, .dir = ADMA_DIR_BIDI,
+                          .addr = RAM_BASE + RAM_SIZE, .len = 4096 },
+          ADMA_S_NOT_RAM },
+        { "RAM's end crossed", { .op = ADMA_OP_MAP, .dir = ADMA_DIR_BIDI,
+                                 .addr = RAM_BASE + RAM_SIZE - 4096,
+                                 .len = 8192 }, ADMA_S_NOT_RAM },
+        { "overflowing", { .op = ADMA_OP_MAP, .dir = ADMA_DIR_BIDI,
+                           .addr = UINT64_MAX - 4095, .len = 8192 },
+          ADMA_S_NOT_RAM },
+        { "huge length", { .op = ADMA_OP_MAP, .dir = ADMA_DIR_BIDI,
+                           .addr = GPA_FREE, .len = UINT64_MAX },
+          ADMA_S_INVAL },
+        { "zero length", { .op = ADMA_OP_MAP, .dir = ADMA_DIR_BIDI,
+                           .addr = GPA_FREE, .len = 0 }, ADMA_S_INVAL },
+        { "bad direction", { .op = ADMA_OP_MAP, .dir = 7,
+                             .addr = GPA_FREE, .len = 4096 }, ADMA_S_INVAL },
+        { "unknown flags", { .op = ADMA_OP_MAP, .dir = ADMA_DIR_BIDI,
+                             .flags = 0x8000, .addr = GPA_FREE, .len = 4096 },
+          ADMA_S_INVAL },
+        { "unknown opcode", { .op = 0x77 }, ADMA_S_INVAL },
+        { "unknown handle", { .op = ADMA_OP_UNMAP, .addr = 0x12345 },
+          ADMA_S_HANDLE },
+        { "handle 0", { .op = ADMA_OP_UNMAP, .addr = 0 }, ADMA_S_HANDLE },
+        { "stale generation", { .op = ADMA_OP_UNMAP,
+                                .addr = (77ull << 32) | 1 }, ADMA_S_HANDLE },
+    };
+    Sim s;
+    Comp c;
+    struct adma_cqe r;
+    g_autoptr(QDict) ci = NULL;
+    uint64_t maps_before;
+    unsigned i;
+
+    sim_start(&s, NULL);
+    comp_open(&c, &s, NULL);
+
+    /* Rings and table must be guest RAM: MMIO, beyond RAM, unaligned. */
+    g_assert(comp_enable(&c, 0x09000000, GPA_TT) & ADMA_STATUS_FAILED);
+    g_assert_cmpuint(comp_rd(&c, ADMA_REG_SETUP_ERROR), ==, ADMA_S_RING);
+    comp_reset(&c);
+    g_assert(comp_enable(&c, GPA_RING, 0x08000000) & ADMA_STATUS_FAILED);
+    comp_reset(&c);
+    g_assert(comp_enable(&c, RAM_BASE + RAM_SIZE - 4096, GPA_TT) &
+             ADMA_STATUS_FAILED);
+    comp_reset(&c);
+    g_assert(comp_enable(&c, GPA_RING + 8, GPA_TT) & ADMA_STATUS_FAILED);
+    comp_reset(&c);
+
+    g_assert(comp_enable(&c, GPA_RING, GPA_TT) & ADMA_STATUS_ENABLED);
+    maps_before = sim_stat(&s, "maps");
+    for (i = 0; i < G_N_ELEMENTS(bad); i++) {
+        r = comp_do(&c, bad[i].e);
+        if (r.status != bad[i].status) {
+            g_test_message("%s: status %u, expected %u", bad[i].what,
+                           r.status, bad[i].status);
+        }
+        g_assert_cmpuint(r.status, ==, bad[i].status);
+        g_assert_cmphex(r.iova, ==, 0);
+    }
+    /* Nothing was mapped for them, and a good entry still works. */
+    g_assert_cmpuint(sim_stat(&s, "maps"), ==, maps_before);
+    r = comp_do(&c, comp_map(GPA_FREE, 4096));
+    g_assert_cmpuint(r.status, ==, ADMA_S_OK);
+    ci = comp_info(&c);
+    g_assert_cmpuint(qdict_get_int(ci, "errors"), ==, G_N_ELEMENTS(bad));
+    g_assert_cmpuint(qdict_get_int(ci, "errors-not-ram"), ==, 6);
+
+    /* A tail far beyond the ring: the companion stops for this guest. */
+    qtest_writel(c.qts, GPA_RING + offsetof(struct adma_ring_ctl, sq_tail),
+                 c.sq_tail + 5 * ADMA_ENTRIES);
+    comp_wr(&c, ADMA_REG_DOORBELL, 1);
+    for (i = 0; i < 1000 && !(comp_rd(&c, ADMA_REG_STATUS) &
+                              ADMA_STATUS_FAILED); i++) {
+        g_usleep(1000);
+    }
+    g_assert(comp_rd(&c, ADMA_REG_STATUS) & ADMA_STATUS_FAILED);
+    g_assert_cmpuint(comp_rd(&c, ADMA_REG_SETUP_ERROR), ==, ADMA_S_RING);
+    /* QEMU and the simulator go on; RESET and a fresh start work. */
+    comp_reset(&c);
+    g_assert_cmpuint(sim_stat(&s, "live_mappings"), ==, 1);
+    g_assert(comp_enable(&c, GPA_RING, GPA_TT) & ADMA_STATUS_ENABLED);
+    g_assert_cmpuint(comp_do(&c, comp_map(GPA_FREE, 4096)).status, ==,
+                     ADMA_S_OK);
+    comp_close(&c);
+    sim_stop(&s);
+}
+
+/*
+ * A budget of 16 MiB of chunks beyond the window: pinned chunks are never
+ * evicted, so the ninth fails with NO_SPACE; once the guest drops pins,
+ * the same map succeeds by evicting (no restart).
+ */
+static void test_companion_budget(void)
+{
+    Sim s;
+    Comp c;
+    g_autoptr(QDict) ci = NULL;
+    uint64_t budget = ADMA_WINDOW + 8 * ADMA_CHUNK;
+    g_autofree char *extra = g_strdup_printf("--dart-budget %" PRIu64,
+                                             budget);
+    unsigned i;
+
+    sim_start(&s, extra);
+    comp_open(&c, &s, NULL);
+    g_assert_cmphex(comp_rd64(&c, ADMA_REG_BUDGET_BYTES), ==, budget);
+    g_assert(comp_enable(&c, GPA_RING, GPA_TT) & ADMA_STATUS_ENABLED);
+    for (i = 0; i < 8; i++) {
+        g_assert_cmpuint(comp_do(&c, comp_map(GPA_FREE + i * ADMA_CHUNK,
+                                              4096)).status, ==, ADMA_S_OK);
+    }
+    g_assert_cmpuint(comp_do(&c, comp_map(GPA_FREE + 8 * ADMA_CHUNK,
+                                          4096)).status, ==, ADMA_S_NO_SPACE);
+    g_assert_cmphex(comp_rd64(&c, ADMA_REG_USED_BYTES), <=, budget);
+    comp_unpin(&c, GPA_FREE);
+    comp_unpin(&c, GPA_FREE + ADMA_CHUNK);
+    g_assert_cmpuint(comp_do(&c, comp_map(GPA_FREE + 8 * ADMA_CHUNK,
+                                          4096)).status, ==, ADMA_S_OK);
+    /* A pinned chunk was not touched; an unpinned one made the room. */
+    g_assert(comp_tt(&c, GPA_FREE + 2 * ADMA_CHUNK) & ADMA_TT_VALID);
+    ci = comp_info(&c);
+    g_assert_cmpuint(qdict_get_int(ci, "evictions"), >=, 1);
+    g_assert_cmpuint(qdict_get_int(ci, "errors-no-space"), ==, 1);
+    g_assert_cmpuint(qdict_get_int(ci, "peak-bytes"), <=, budget);
+    g_assert_cmpuint(sim_stat(&s, "peak_mapped_bytes"), <=, budget);
+    comp_close(&c);
+    sim_stop(&s);
+}
+
+/* sync-baseline: each doorbell handles one entry, as the RFC's did. */
+static void test_companion_sync_baseline(void)
+{
+    Sim s;
+    Comp c;
+    struct adma_cqe r;
+    g_autoptr(QDict) ci = NULL;
+
+    sim_start(&s, NULL);
+    comp_open(&c, &s, "\"sync-baseline\": true");
+    g_assert(comp_rd(&c, ADMA_REG_STATUS) & ADMA_STATUS_SYNC);
+    g_assert_cmpuint(comp_rd64(&c, ADMA_REG_FEATURES) & ADMA_F_TT, ==, 0);
+    g_assert_cmpuint(comp_rd64(&c, ADMA_REG_WINDOW_SIZE), ==, 0);
+    g_assert(comp_enable(&c, GPA_RING, GPA_TT) & ADMA_STATUS_ENABLED);
+    r = comp_do(&c, comp_map(GPA_FREE, 4096));
+    g_assert_cmpuint(r.status, ==, ADMA_S_OK);
+    g_assert_cmpuint(r.handle, !=, ADMA_HANDLE_NONE);     /* its own map */
+    g_assert_cmpuint(comp_do(&c, (struct adma_sqe) {
+        .op = ADMA_OP_UNMAP, .addr = r.handle }).status, ==, ADMA_S_OK);
+    ci = comp_info(&c);
+    g_assert(qdict_get_bool(ci, "sync-baseline"));
+    g_assert_cmpuint(qdict_get_int(ci, "doorbells"), ==, 2);
+    g_assert_cmpuint(qdict_get_int(ci, "entries"), ==, 2);
+    g_assert_cmpuint(qdict_get_int(ci, "dart-maps"), ==, 1);
+    comp_close(&c);
+    sim_stop(&s);
+}
+
 /* The window: all of RAM, one segment, its overlaps reported. */
 static void test_window_layout(void)
 {
@@ -1129,5 +1554,11 @@ int main(int argc, char **argv)
     qtest_add_func("/vfio-apple/window/refusals", test_window_refusals);
     qtest_add_func("/vfio-apple/acpi/window", test_acpi_window);
     qtest_add_func("/vfio-apple/acpi/low-iovas", test_acpi_low_iovas);
+    qtest_add_func("/vfio-apple/companion/map", test_companion_map);
+    qtest_add_func("/vfio-apple/companion/malformed",
+                   test_companion_malformed);
+    qtest_add_func("/vfio-apple/companion/budget", test_companion_budget);
+    qtest_add_func("/vfio-apple/companion/sync-baseline",
+                   test_companion_sync_baseline);
     return g_test_run();
 }
