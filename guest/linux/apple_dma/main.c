@@ -171,8 +171,14 @@ static void adma_rebind_work(struct work_struct *work)
 	for (i = 0; i < ad->nmanaged; i++) {
 		struct device *dev = &ad->managed[i]->dev;
 
-		if (dev->driver) {
-			/* Its mappings were made with other ops: start over. */
+		if (dev->driver && get_dma_ops(dev) == &adma_dma_ops) {
+			continue;	/* bound after we were ready: ours */
+		} else if (dev->driver) {
+			/*
+			 * Its mappings were made with other ops (QEMU held its
+			 * bus mastering meanwhile, so none reached the device):
+			 * start over with ours.
+			 */
 			dev_info(dev, "apple_dma: re-binding %s to use the companion\n",
 				 dev->driver->name);
 			adma_count(ad, ADMA_C_REBINDS, 1);

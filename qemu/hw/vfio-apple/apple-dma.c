@@ -682,6 +682,7 @@ static void apple_dma_irq_bh(void *opaque)
 /* ---- registers ---- */
 
 static void apple_dma_enable_locked(AppleDMAState *s, uint32_t n);
+static bool apple_dma_ready(void *opaque);
 
 /* ADMA_CTRL_ENABLE: check what the guest set up; vCPU thread, BQL. */
 static void apple_dma_enable(AppleDMAState *s)
@@ -700,6 +701,9 @@ static void apple_dma_enable(AppleDMAState *s)
     qemu_mutex_lock(&s->lock);
     apple_dma_enable_locked(s, n);
     qemu_mutex_unlock(&s->lock);
+    if (apple_dma_ready(s)) {
+        vfio_apple_companion_ready(s->dev);
+    }
 }
 
 static void apple_dma_enable_locked(AppleDMAState *s, uint32_t n)
@@ -737,6 +741,13 @@ static void apple_dma_enable_locked(AppleDMAState *s, uint32_t n)
     s->ctl->host_flags = ADMA_HOST_IDLE;
     qatomic_or(&s->status, ADMA_STATUS_ENABLED);
     trace_apple_dma_enable(n, s->tt_gpa, s->tt_entries, s->guest_features);
+}
+
+static bool apple_dma_ready(void *opaque)
+{
+    AppleDMAState *s = opaque;
+
+    return qatomic_read(&s->status) & ADMA_STATUS_ENABLED;
 }
 
 /* A reset request: the thread unmaps; the guest polls STATUS for it. */
@@ -971,6 +982,7 @@ static void apple_dma_device_release(void *opaque)
     s->dev->companion = NULL;
     s->dev->companion_release = NULL;
     s->dev->companion_info = NULL;
+    s->dev->companion_ready = NULL;
     s->dev = NULL;
 }
 
@@ -1000,6 +1012,7 @@ static void apple_dma_info(void *opaque, VfioAppleInfo *info)
     c->errors_not_ram = s->n.errors_not_ram;
     c->errors_no_space = s->n.errors_no_space;
     c->interrupts = qatomic_read(&s->n.interrupts);
+    c->bus_master_held = s->dev->bme_held;
     if (s->ctl) {
         /* The guest's own count: reported, never used for a decision. */
         c->guest_hits = le64_to_cpu(qatomic_read(&s->ctl->guest_hits));
@@ -1086,6 +1099,7 @@ static void apple_dma_realize(PCIDevice *pdev, Error **errp)
     s->dev->companion = s;
     s->dev->companion_release = apple_dma_device_release;
     s->dev->companion_info = apple_dma_info;
+    s->dev->companion_ready = apple_dma_ready;
 }
 
 static void apple_dma_exit(PCIDevice *pdev)

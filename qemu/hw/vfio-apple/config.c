@@ -449,6 +449,25 @@ int vfio_apple_config_write(VFIOApplePCIDevice *a, off_t off, uint32_t size,
 
     memcpy(&val, data, size);
     val = le32_to_cpu(val);
+    /*
+     * dma-mode=companion: until the guest's apple_dma driver has enabled
+     * the companion, the device's driver would hand it guest-physical
+     * addresses (its DMA API is not ours yet), and a DMA to an unmapped
+     * IOVA can panic some hosts.  So bus mastering waits for the companion
+     * (vfio_apple_companion_ready() applies it).
+     */
+    if (a->dma_mode == VFIO_APPLE_DMA_MODE_COMPANION && off <= PCI_COMMAND &&
+        off + size > PCI_COMMAND) {
+        uint32_t bme = PCI_COMMAND_MASTER << ((PCI_COMMAND - off) * 8);
+        bool ready = a->companion_ready && a->companion_ready(a->companion);
+
+        a->bme_wanted = val & bme;
+        if (a->bme_wanted && !ready) {
+            val &= ~bme;
+            a->bme_held++;
+            trace_vfio_apple_bme_held(vfio_apple_name(a));
+        }
+    }
     ret = vfa_config_write_readback(a->client, off, size, val, &fwd, &now);
     trace_vfio_apple_config_write(vfio_apple_name(a), off, size, val, fwd);
     if (ret < 0) {
@@ -466,4 +485,19 @@ int vfio_apple_config_write(VFIOApplePCIDevice *a, off_t off, uint32_t size,
         }
     }
     return size;
+}
+
+void vfio_apple_companion_ready(VFIOApplePCIDevice *a)
+{
+    uint16_t cmd;
+
+    if (!a->bme_wanted || !vfio_apple_reachable(a) ||
+        vfio_apple_config_read(a, PCI_COMMAND, 2, &cmd) != 2) {
+        return;
+    }
+    cmd = le16_to_cpu(cmd);
+    if (!(cmd & PCI_COMMAND_MASTER)) {
+        cmd = cpu_to_le16(cmd | PCI_COMMAND_MASTER);
+        vfio_apple_config_write(a, PCI_COMMAND, 2, &cmd);
+    }
 }

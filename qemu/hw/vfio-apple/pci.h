@@ -73,6 +73,9 @@ struct VFIOApplePCIDevice {
     void *companion;
     void (*companion_release)(void *companion);
     void (*companion_info)(void *companion, VfioAppleInfo *info);
+    bool (*companion_ready)(void *companion);
+    bool bme_wanted;            /* the guest set bus mastering */
+    uint64_t bme_held;          /* ... before the companion was ready */
 
     /* config space: one block read at realize, read-only bytes cached */
     uint8_t *cfg;
@@ -137,6 +140,8 @@ int vfio_apple_pci_do_reset(VFIOApplePCIDevice *a, uint32_t allowed);
 void vfio_apple_cfg_setup(VFIOApplePCIDevice *a);
 bool vfio_apple_cfg_check(VFIOApplePCIDevice *a, Error **errp);
 void vfio_apple_cfg_invalidate(VFIOApplePCIDevice *a);
+/* The companion is enabled: apply bus mastering the guest asked for. */
+void vfio_apple_companion_ready(VFIOApplePCIDevice *a);
 int vfio_apple_config_read(VFIOApplePCIDevice *a, off_t off, uint32_t size,
                            void *data);
 int vfio_apple_config_write(VFIOApplePCIDevice *a, off_t off, uint32_t size,
