@@ -62,6 +62,7 @@ void cfg_session_open(struct vfa_core *c)
 
     cfg_session_reset(c);
     c->bars_mapped = 0;
+    c->pm_saved = false;
     sync_from_device(c);
     c->intr_line = raw_read(c, VFA_PCI_INTERRUPT_LINE, 1, &v) ? 0 : (uint8_t)v;
 }
@@ -406,5 +407,63 @@ uint32_t cfg_write(struct vfa_core *c, uint32_t off, unsigned width, uint32_t va
     if (p.dropped_ext)
         c->st.config_writes_dropped_ext++;
     *forwarded = p.fwd;
+    return 0;
+}
+
+/* ---- sleep/wake ---- */
+
+/* Bytes whose device value the guest chose: written back after a wake. */
+static bool guest_set(const struct vfa_core *c, uint32_t a)
+{
+    uint8_t cls = c->cfg_class[a];
+
+    return cls == CFG_FORWARD || cls == CFG_MASKED || cls == CFG_COMMAND;
+}
+
+void cfg_power_save(struct vfa_core *c)
+{
+    for (uint32_t a = 0; a < c->info.config_size; a++) {
+        uint32_t v;
+
+        if (guest_set(c, a))
+            c->saved_cfg[a] = raw_read(c, a, 1, &v) ? 0 : (uint8_t)v;
+    }
+    c->pm_saved = true;
+}
+
+uint32_t cfg_power_restore(struct vfa_core *c)
+{
+    uint32_t cmd;
+
+    /* Everything but Command, in runs of guest bytes: write_run splits
+     * them into aligned pieces and never touches a byte outside them. */
+    for (uint32_t a = 0; a < c->info.config_size;) {
+        if (!guest_set(c, a) || c->cfg_class[a] == CFG_COMMAND) {
+            a++;
+            continue;
+        }
+        uint32_t e = a;
+        while (e < c->info.config_size && guest_set(c, e) && c->cfg_class[e] != CFG_COMMAND)
+            e++;
+        if (write_run(c, a, e, &c->saved_cfg[a], a))
+            return VFA_E_IO;
+        a = e;
+    }
+    /* Command last: bus mastering comes back only once the rest is. */
+    if (raw_read(c, VFA_PCI_COMMAND, 2, &cmd))
+        return VFA_E_IO;
+    uint32_t saved = c->saved_cfg[VFA_PCI_COMMAND] | (uint32_t)c->saved_cfg[VFA_PCI_COMMAND + 1] << 8;
+    cmd = (cmd & ~CFG_CMD_GUEST_BITS) | (saved & CFG_CMD_GUEST_BITS);
+    if (c->ops->config_write(c->ctx, VFA_PCI_COMMAND, 2, cmd & 0xffffu))
+        return VFA_E_IO;
+    /* The wake put the function in D0; the guest's virtual view stays. */
+    bool mse_virt = c->mse_virt;
+    uint8_t pm_virt = c->pm_virt;
+    sync_from_device(c);
+    if (c->bars_mapped) {
+        c->mse_virt = mse_virt;
+        c->pm_virt = pm_virt;
+        return force_decode(c);
+    }
     return 0;
 }

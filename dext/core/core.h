@@ -33,6 +33,11 @@ struct vfa_core;
 enum vfa_quirk_flags {
     VFA_QUIRK_NO_FLR = 1u << 0,     /* FLR hangs the device: never offered
                                        or used; reset falls back to hot */
+    VFA_QUIRK_NO_BIND = 1u << 1,    /* the function must not be driven at
+                                       all (e.g. a GPU's HDMI/DP audio
+                                       function): vfa_core_create refuses
+                                       it with VFA_E_NOTSUP before any op
+                                       but get_info and config reads */
 };
 
 #define VFA_QUIRK_ANY_DEVICE    0xffffu /* no real function has this ID */
@@ -115,6 +120,20 @@ void vfa_core_client_gone(struct vfa_core *c, uint64_t client);
 
 /* The device vanished: fail device methods, tell the client. */
 void vfa_core_device_gone(struct vfa_core *c);
+
+/*
+ * Power edges (the macOS shell's SetPowerState).  Waking from sleep can
+ * leave the function's config space at its reset values (reported on
+ * Apple Silicon), while the session's guest still believes its own
+ * settings.  vfa_core_power_save() records what the guest may have set in
+ * the device (forwarded and masked config bytes, Command); after the wake
+ * vfa_core_power_restore() writes it back, restores memory decoding for
+ * mapped BARs and re-programs the interrupt vectors.  BAR registers are
+ * the host's (the platform restores them).  Both are no-ops without a
+ * session, and restore without a save does nothing.
+ */
+void vfa_core_power_save(struct vfa_core *c);
+void vfa_core_power_restore(struct vfa_core *c);
 
 /* An interrupt source fired (any thread). */
 void vfa_core_irq(struct vfa_core *c, unsigned vector);

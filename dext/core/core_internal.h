@@ -117,6 +117,9 @@ struct vfa_core {
     bool     mse_virt, mse_dev; /* Command memory-space enable */
     uint8_t  pm_virt, pm_dev;   /* PMCSR power state (D0..D3hot) */
     uint8_t  intr_line;         /* emulated interrupt line */
+    /* vfa_core_power_save(): the device's bytes the guest can change. */
+    bool     pm_saved;
+    uint8_t  saved_cfg[VFA_CFG_MAX];
 
     /* IRQ state; irq_page is read by vfa_core_irq on other threads. */
     struct vfa_irq_page *irq_page;
@@ -152,6 +155,9 @@ uint32_t cfg_read(struct vfa_core *c, uint32_t off, unsigned width, uint32_t *va
 uint32_t cfg_read_block(struct vfa_core *c, uint32_t off, uint32_t len, uint8_t *buf);
 uint32_t cfg_write(struct vfa_core *c, uint32_t off, unsigned width, uint32_t val,
                    uint32_t *forwarded);
+/* Sleep/wake: save and write back what the guest set in the device. */
+void cfg_power_save(struct vfa_core *c);
+uint32_t cfg_power_restore(struct vfa_core *c);
 
 /* quirks.c: fn(c, q, arg) for every quirk that applies to the device,
  * built-in ones first, then the creator's; returns how many. */

@@ -60,6 +60,13 @@ struct vfa_core *vfa_core_create(const struct vfa_platform_ops *ops, void *ctx,
     /* The policy (and the MSI/MSI-X vector counts it vouches for), then
      * the quirks' flags; the creator's quirk table is not kept. */
     cfg_policy_build(c);
+    if (c->quirk_flags & VFA_QUIRK_NO_BIND) {
+        /* Nothing was written to the device: the platform may leave the
+         * function to whoever else wants it. */
+        free(c);
+        *err = VFA_E_NOTSUP;
+        return NULL;
+    }
     if (c->quirk_flags & VFA_QUIRK_NO_FLR)
         c->info.reset_methods &= ~(uint32_t)VFA_RESET_FLR;
     c->cfg.quirks = NULL;

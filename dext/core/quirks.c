@@ -14,11 +14,32 @@
 /*
  * Built-in entries.  Each one needs the report that justifies it next to
  * it (device, symptom, source): a quirk widens what a guest can do to the
- * host's hardware, or changes how the host resets it.  None are known yet
- * with IDs we can cite; the macOS hardware work adds them (no-FLR parts,
- * functions that must not be bound).
+ * host's hardware, or changes how the host resets it.
+ *
+ * Not here, for want of a citable ID: the Blackwell part whose FLR hangs
+ * (DESIGN.md section 3; the report names no device ID).  Whoever meets it
+ * adds { vendor 0x10de, its device ID, VFA_QUIRK_NO_FLR } with the report.
  */
+
+/* PCI class of an HD Audio function (base 0x04 multimedia, sub 0x03). */
+#define CLASS_HDA       0x040300u
+#define CLASS_HDA_MASK  0xffff00u
+
 static const struct vfa_quirk builtin_quirks[] = {
+    /*
+     * A discrete GPU's HDMI/DP audio function "has triggered DART
+     * assertions" on Apple Silicon when driven through a dext, and the
+     * forks that run GPUs there skip it by default (field reports
+     * gathered in DESIGN.md section 3).  Such a function sits next to the
+     * GPU in every Thunderbolt-attached card (e.g. 10de:22e8 beside an
+     * RTX PRO 6000 Blackwell, 10de:2bb4, in tinygrad issue 15638).  The
+     * reports do not say which vendor's, so both GPU vendors Apple signs
+     * PCI dexts for are covered; nothing else of either vendor is.
+     */
+    { .name = "nvidia-hdmi-audio", .vendor_id = 0x10de, .device_id = VFA_QUIRK_ANY_DEVICE,
+      .class_code = CLASS_HDA, .class_mask = CLASS_HDA_MASK, .flags = VFA_QUIRK_NO_BIND },
+    { .name = "amd-hdmi-audio", .vendor_id = 0x1002, .device_id = VFA_QUIRK_ANY_DEVICE,
+      .class_code = CLASS_HDA, .class_mask = CLASS_HDA_MASK, .flags = VFA_QUIRK_NO_BIND },
     { .name = NULL },           /* end */
 };
 

@@ -93,6 +93,23 @@ void vfa_core_device_gone(struct vfa_core *c)
     irq_post_event(c, VFA_EVENT_DEVICE_GONE);
 }
 
+void vfa_core_power_save(struct vfa_core *c)
+{
+    if (c->owner && !core_gone(c))
+        cfg_power_save(c);
+}
+
+void vfa_core_power_restore(struct vfa_core *c)
+{
+    if (!c->owner || core_gone(c) || !c->pm_saved)
+        return;
+    c->pm_saved = false;
+    if (cfg_power_restore(c))
+        return;
+    /* The vectors' host-owned programming is gone with the config space. */
+    irq_rearm(c);
+}
+
 uint64_t vfa_core_session_owner(const struct vfa_core *c)
 {
     return c->owner;

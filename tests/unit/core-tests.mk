@@ -7,6 +7,8 @@ $(BUILD)/tests/unit/test_core_config: $(BUILD)/tests/unit/test_core_config.o $(C
 	$(CC) $(ALL_CFLAGS) -o $@ $^ -lcmocka -lpthread
 $(BUILD)/tests/unit/test_core_dma_irq: $(BUILD)/tests/unit/test_core_dma_irq.o $(CORE_TEST_FAKE) $(CORE_LIB)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ -lcmocka -lpthread
+$(BUILD)/tests/unit/test_core_quirks: $(BUILD)/tests/unit/test_core_quirks.o $(CORE_TEST_FAKE) $(CORE_LIB)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ -lcmocka -lpthread
 
 UNIT_TESTS += $(BUILD)/tests/unit/test_core $(BUILD)/tests/unit/test_core_config \
-              $(BUILD)/tests/unit/test_core_dma_irq
+              $(BUILD)/tests/unit/test_core_dma_irq $(BUILD)/tests/unit/test_core_quirks
