@@ -122,6 +122,7 @@ int adma_submit_wait(struct adma *ad, struct adma_sqe *e, unsigned int n,
 /* Queue a span unmap; rung only once unmap_batch are pending. */
 void adma_unmap_lazy(struct adma *ad, u64 handle);
 void adma_drain(struct adma *ad);
+void adma_flush_lazy(struct adma *ad);
 irqreturn_t adma_irq(int irq, void *data);
 
 /* ops.c */

@@ -303,7 +303,16 @@ static dma_addr_t adma_map_range(struct device *dev, phys_addr_t phys,
 	if (iova == DMA_MAPPING_ERROR) {
 		adma_count(ad, ADMA_C_MISSES, 1);
 		adma_fill_sqe(&e, phys, size, dir);
-		if (adma_submit_wait(ad, &e, 1, &res) || res.status)
+		if (adma_submit_wait(ad, &e, 1, &res))
+			goto fail;
+		if (res.status == ADMA_S_NO_SPACE) {
+			/* Unmaps we queued hold room: send them, try once more. */
+			adma_flush_lazy(ad);
+			adma_fill_sqe(&e, phys, size, dir);
+			if (adma_submit_wait(ad, &e, 1, &res))
+				goto fail;
+		}
+		if (res.status)
 			goto fail;
 		iova = adma_record(ad, phys, size, &res);
 		if (iova == DMA_MAPPING_ERROR)
@@ -400,6 +409,13 @@ static int adma_sg_flush(struct adma *ad, struct adma_sqe *e,
 	if (!nmiss)
 		return 0;
 	ret = adma_submit_wait(ad, e, nmiss, res);
+	for (k = 0; !ret && k < nmiss; k++) {
+		if (res[k].status == ADMA_S_NO_SPACE) {
+			/* Unmaps we queued hold room: send them first. */
+			adma_flush_lazy(ad);
+			break;
+		}
+	}
 	for (k = 0; k < nmiss; k++) {
 		struct scatterlist *sg = miss[k];
 

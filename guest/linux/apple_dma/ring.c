@@ -218,6 +218,17 @@ int adma_submit_wait(struct adma *ad, struct adma_sqe *e, unsigned int n,
 	return ret;
 }
 
+/* Ring for queued unmaps now: the host is short of room. */
+void adma_flush_lazy(struct adma *ad)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&ad->sq_lock, flags);
+	if (ad->lazy_pending && !ad->sync)
+		adma_kick(ad);
+	spin_unlock_irqrestore(&ad->sq_lock, flags);
+}
+
 void adma_unmap_lazy(struct adma *ad, u64 handle)
 {
 	u64 deadline = ktime_get_ns() + (u64)adma_timeout_us * NSEC_PER_USEC;

@@ -439,7 +439,14 @@ static uint32_t apple_dma_do_map(AppleDMAState *s, const struct adma_sqe *e,
         while (idx-- > c0) {
             apple_dma_chunk_unpin(s, idx);
         }
-        if (st != ADMA_S_FRAGMENT) {
+        /*
+         * Not contiguous: a span.  No room for whole chunks: a span of just
+         * the range's pages needs far less, so under pressure the guest
+         * degrades to exact mappings instead of failing (a request whose
+         * pages lie in more chunks than the budget holds could otherwise
+         * never be mapped).
+         */
+        if (st != ADMA_S_FRAGMENT && st != ADMA_S_NO_SPACE) {
             return st;
         }
         return apple_dma_span_map(s, off, e->len, cqe);
