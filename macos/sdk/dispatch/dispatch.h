@@ -33,6 +33,16 @@ dispatch_queue_t dispatch_queue_create(const char *label,
 void dispatch_sync_f(dispatch_queue_t queue, void *context,
                      dispatch_function_t work);
 /*
+ * https://developer.apple.com/documentation/dispatch/dispatch_get_main_queue
+ * (a macro over a global object in the SDK; callers cannot tell)
+ */
+dispatch_queue_t dispatch_get_main_queue(void);
+/*
+ * https://developer.apple.com/documentation/dispatch/dispatch_main
+ * (runs the main queue; never returns)
+ */
+void dispatch_main(void) __attribute__((noreturn));
+/*
  * https://developer.apple.com/documentation/dispatch/dispatch_release
  * (manual retain/release: this is C, not ARC Objective-C)
  */
