@@ -44,11 +44,16 @@ def build_tool(run):
     return out
 
 
-def body(run, kernel=None, tag="", props=None, mem=MEM, window="1G"):
-    """`props`: more vfio-apple-pci properties (e.g. another DMA mode)."""
+def body(run, kernel=None, tag="", props=None, mem=MEM, window="1G", companion=None):
+    """`props`: more vfio-apple-pci properties.  `companion(sim)`: QEMU's
+    arguments for companion mode (test_pt_virtio_net_companion.py), with
+    the apple_dma module given as companion.ko, loaded first."""
     tool = build_tool(run)
     sim = pt.start_sim(run, name=f"sim-vnet{tag}", device=f"virtio-net,mac={MAC},vectors=3")
-    initrd = run.initramfs(["virtio-net.sh"], modules=["virtio_net", "virtio_pci"],
+    mods, kos = ["virtio_net", "virtio_pci"], []
+    if companion:
+        mods, kos = ["apple_dma"] + mods, [companion.ko]
+    initrd = run.initramfs(["virtio-net.sh"], modules=mods, ko=kos,
                            add=[f"{tool}:/bin/vnet-loop"], kernel=kernel,
                            params={"VNET_FRAMES": FRAMES, "VNET_MAC": MAC,
                                    "VNET_FRAMES_REBIND": REBIND_FRAMES})
@@ -57,16 +62,25 @@ def body(run, kernel=None, tag="", props=None, mem=MEM, window="1G"):
     def on_line(r, line):
         if "VFIOAPPLE-NOTE vnet_if=" in line and "info" not in seen:
             seen["info"] = r.qmp("x-query-vfio-apple")[0]
+        elif line.endswith("VFIOAPPLE-SYNC vnet-done"):
+            seen["end"] = r.qmp("x-query-vfio-apple")[0]
 
     run.boot(initrd, mem=f"{mem >> 20}M", timeout=900, qmp=True, on_line=on_line, tag=tag,
-             kernel=kernel, qemu_args=pt.qemu_args(sim, mem, window=window, props=props))
+             kernel=kernel, qemu_args=companion(sim) if companion else
+             pt.qemu_args(sim, mem, window=window, props=props))
     run.check("qemu-exited-cleanly", run.qemu_rc == 0, f"QEMU exit status {run.qemu_rc}")
     st = pt.sim_stats(sim)
     with open(os.path.join(run.logdir, f"sim-stats{tag}.json"), "w") as f:
         json.dump({"sim": st, "qemu": seen.get("info")}, f, indent=1)
 
     info = seen.get("info")
-    if info:
+    if companion:
+        # Mapped on demand: the DART saw more than the window, no fault.
+        pt.check_dart_clean(run, st)
+        run.check("companion-mapped-beyond-window", st["dart"]["maps"] > 1,
+                  f"DART maps {st['dart']['maps']}")
+        companion.check(run, seen.get("end"))
+    elif info:
         win = info["window"]
         lo = min(s["iova"] for s in win)
         hi = max(s["iova"] + s["size"] for s in win)

@@ -108,9 +108,21 @@ struct adma {
 	struct dentry *debugfs;
 };
 
+void adma_publish_guest_counters(struct adma *ad);
+
 static inline void adma_count(struct adma *ad, enum adma_counter c, long n)
 {
 	atomic64_add(n, &ad->c[c]);
+}
+
+/*
+ * A map was counted: every 256th also tells the host our hit and miss
+ * counts (QMP reports them; hits cost no exit, so it cannot count them).
+ */
+static inline void adma_count_map(struct adma *ad)
+{
+	if (!(atomic64_inc_return(&ad->c[ADMA_C_MAPS]) & 255) && ad->ctl)
+		adma_publish_guest_counters(ad);
 }
 
 /* ring.c */

@@ -298,7 +298,7 @@ static dma_addr_t adma_map_range(struct device *dev, phys_addr_t phys,
 
 	if (!ad || !size || size > ad->max_map || !adma_in_ram(ad, phys, size))
 		goto fail;
-	adma_count(ad, ADMA_C_MAPS, 1);
+	adma_count_map(ad);
 	iova = adma_map_fast(ad, phys, size);
 	if (iova == DMA_MAPPING_ERROR) {
 		adma_count(ad, ADMA_C_MISSES, 1);
@@ -461,7 +461,7 @@ static int adma_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
 			ret = -EINVAL;
 			goto fail;
 		}
-		adma_count(ad, ADMA_C_MAPS, 1);
+		adma_count_map(ad);
 		iova = adma_map_fast(ad, phys, sg->length);
 		if (iova != DMA_MAPPING_ERROR) {
 			sg_dma_address(sg) = iova;

@@ -22,7 +22,7 @@
 
 #define ADMA_BATCH_MAX 64
 
-static void adma_publish_guest_counters(struct adma *ad)
+void adma_publish_guest_counters(struct adma *ad)
 {
 	struct adma_ring_ctl *ctl = ad->ctl;
 

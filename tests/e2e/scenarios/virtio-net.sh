@@ -74,3 +74,6 @@ check virtio-net-rebind sh -c "echo $VDEV >/sys/bus/virtio/drivers/virtio_net/bi
 require virtio-net-interface-again wait_vnet 20
 IF=$(vnet_iface)
 vnet_loop rebind "${VNET_FRAMES_REBIND:-1000}" 2
+# For the host's last look (companion mode samples QEMU's counters here).
+echo "VFIOAPPLE-SYNC vnet-done"
+sleep 1
