@@ -15,6 +15,7 @@
 #ifndef VFIO_APPLE_DEXT_CORE_H
 #define VFIO_APPLE_DEXT_CORE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "vfio-apple/dext-abi.h"
@@ -120,6 +121,16 @@ void vfa_core_client_gone(struct vfa_core *c, uint64_t client);
 
 /* The device vanished: fail device methods, tell the client. */
 void vfa_core_device_gone(struct vfa_core *c);
+
+/*
+ * Is the device still there?  Reads the vendor ID; all-ones (or a failed
+ * read) means it is not, and the core is marked gone as by
+ * vfa_core_device_gone.  For a shell that cannot tell a surprise removal
+ * from a client closing (DriverKit stops the user client first either
+ * way): called before vfa_core_client_gone, it keeps the cleanup from
+ * writing to a device that is no longer there.  Returns true if gone.
+ */
+bool vfa_core_probe_gone(struct vfa_core *c);
 
 /*
  * Power edges (the macOS shell's SetPowerState).  Waking from sleep can

@@ -25,6 +25,35 @@ static const struct method methods[VFA_SEL_COUNT] = {
 #undef M
 };
 
+/*
+ * The MSI-X table and PBA are the host's (it programmed them): their
+ * pages are trapped whatever the platform says, so a client never
+ * reaches them through a BAR mapping, only through MMIO_READ/WRITE,
+ * which device.c guards.  A table the 64-page bitmap cannot express makes
+ * its BAR unmappable instead.
+ */
+static void trap_one(struct vfa_core *c, const struct mmio_guard *g)
+{
+    uint64_t first, last;
+
+    if (!g->valid || g->end <= g->start)
+        return;
+    first = g->start / VFA_PAGE_SIZE;
+    last = (g->end - 1) / VFA_PAGE_SIZE;
+    if (last >= 64) {
+        c->info.bar_flags[g->bar] &= ~(uint32_t)VFA_BAR_MAPPABLE;
+        return;
+    }
+    for (uint64_t p = first; p <= last; p++)
+        c->info.bar_trapped_pages[g->bar] |= 1ull << p;
+}
+
+static void trap_msix_pages(struct vfa_core *c)
+{
+    trap_one(c, &c->msix_table);
+    trap_one(c, &c->msix_pba);
+}
+
 struct vfa_core *vfa_core_create(const struct vfa_platform_ops *ops, void *ctx,
                                  const struct vfa_core_config *cfg, uint32_t *err)
 {
@@ -67,6 +96,7 @@ struct vfa_core *vfa_core_create(const struct vfa_platform_ops *ops, void *ctx,
         *err = VFA_E_NOTSUP;
         return NULL;
     }
+    trap_msix_pages(c);
     if (c->quirk_flags & VFA_QUIRK_NO_FLR)
         c->info.reset_methods &= ~(uint32_t)VFA_RESET_FLR;
     c->cfg.quirks = NULL;

@@ -110,6 +110,18 @@ void vfa_core_power_restore(struct vfa_core *c)
     irq_rearm(c);
 }
 
+bool vfa_core_probe_gone(struct vfa_core *c)
+{
+    uint32_t v = 0;
+
+    if (core_gone(c))
+        return true;
+    if (!c->ops->config_read(c->ctx, VFA_PCI_VENDOR_ID, 2, &v) && v != 0xffffu)
+        return false;
+    vfa_core_device_gone(c);
+    return true;
+}
+
 uint64_t vfa_core_session_owner(const struct vfa_core *c)
 {
     return c->owner;

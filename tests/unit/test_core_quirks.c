@@ -1,8 +1,10 @@
 /*
  * Dext core: the built-in quirk table (dext/core/quirks.c) and its flags,
- * and the power hooks the macOS shell calls from SetPowerState
- * (vfa_core_power_save/restore: wake can leave config space at reset
- * values).  The fake platform reports one fixed identity, so the table is
+ * and the hooks the macOS shell needs: vfa_core_power_save/restore (its
+ * SetPowerState: wake can leave config space at reset values),
+ * vfa_core_probe_gone (its Stop cannot tell a pulled cable from a closed
+ * client), and the MSI-X pages trapped whatever the platform reports (the
+ * shell reports none of its own).  The fake platform reports one fixed identity, so the table is
  * exercised through a get_info wrapper that presents other functions.
  */
 #include <setjmp.h>
@@ -269,6 +271,74 @@ static void test_power_save_dropped_with_session(void **state)
     assert_int_equal(f->nwrites, 0);
 }
 
+/* ---------------------------------------------------- shell hooks -- */
+
+static int no_traps_get_info(void *ctx, struct vfa_platform_info *in)
+{
+    int rc = as.get_info(ctx, in);
+
+    for (unsigned i = 0; i < VFA_NUM_BARS; i++)
+        in->bar_trapped_pages[i] = 0;
+    return rc;
+}
+
+/* A platform that traps nothing still gets the MSI-X table and PBA page
+ * (BAR0 page 1 in the fake) trapped, in BAR_INFO and the identity. */
+static void test_msix_pages_trapped(void **state)
+{
+    struct fake *f = *state;
+    struct vfa_platform_ops ops = f->ops;
+    uint64_t out[16];
+    uint32_t err;
+
+    as.get_info = f->ops.get_info;
+    ops.get_info = no_traps_get_info;
+    struct vfa_core *c = vfa_core_create(&ops, f, NULL, &err);
+    assert_non_null(c);
+    struct vfa_call open = { .selector = VFA_SEL_OPEN, .nscalars_in = 2,
+                             .scalars_in = (uint64_t[]){ VFA_ABI_MAJOR, 0 },
+                             .nscalars_out = 16, .scalars_out = out };
+    assert_int_equal(vfa_core_dispatch(c, A, &open), 0);
+    struct vfa_call bi = { .selector = VFA_SEL_BAR_INFO, .nscalars_in = 1,
+                           .scalars_in = (uint64_t[]){ 0 }, .nscalars_out = 16,
+                           .scalars_out = out };
+    assert_int_equal(vfa_core_dispatch(c, A, &bi), 0);
+    assert_int_equal(out[3], 1u << (FAKE_MSIX_TABLE / VFA_PAGE_SIZE));
+    assert_true(out[0] & VFA_BAR_TRAPPED);
+    assert_true(out[0] & VFA_BAR_MAPPABLE);
+    assert_true(identity_of(c).bar_flags[0] & VFA_BAR_TRAPPED);
+    /* BAR2 holds neither: nothing trapped there. */
+    bi.scalars_in = (uint64_t[]){ 2 };
+    bi.nscalars_out = 16;
+    assert_int_equal(vfa_core_dispatch(c, A, &bi), 0);
+    assert_int_equal(out[3], 0);
+    vfa_core_destroy(c);
+}
+
+/* The vendor ID answering all-ones is a device gone: marked, the IRQ page
+ * told, and the cleanup that follows writes nothing to it. */
+static void test_probe_gone(void **state)
+{
+    struct fake *f = *state;
+    uint64_t out[16];
+
+    assert_false(vfa_core_probe_gone(f->core));
+    assert_int_equal(CALLN(f, A, VFA_SEL_CONFIG_READ, out, 0, 2), 0);
+    struct vfa_irq_page *p = f->irq_page;
+    f->cfg[0] = f->cfg[1] = 0xff;
+    assert_true(vfa_core_probe_gone(f->core));
+    assert_true(p->events & VFA_EVENT_DEVICE_GONE);
+    assert_int_equal(CALLN(f, A, VFA_SEL_CONFIG_READ, out, 0, 2), VFA_E_NODEV);
+    f->nwrites = 0;
+    f->flr_count = f->hot_count = 0;
+    vfa_core_client_gone(f->core, A);
+    assert_int_equal(f->nwrites, 0);
+    assert_int_equal(f->flr_count + f->hot_count, 0);
+    assert_true(vfa_core_probe_gone(f->core));  /* stays gone */
+    f->cfg[0] = 0x36;
+    f->cfg[1] = 0x1b;
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, fake_teardown)
 #define TO(fn) cmocka_unit_test_setup_teardown(fn, setup_open, fake_teardown)
 
@@ -282,6 +352,8 @@ int main(void)
         TO(test_wake_keeps_virtual_decode),
         T(test_power_noops),
         TO(test_power_save_dropped_with_session),
+        T(test_msix_pages_trapped),
+        TO(test_probe_gone),
     };
-    return cmocka_run_group_tests_name("dext core quirks and power hooks", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("dext core quirks and shell hooks", tests, NULL, NULL);
 }
