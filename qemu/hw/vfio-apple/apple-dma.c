@@ -642,6 +642,7 @@ static void *apple_dma_thread(void *opaque)
             int64_t until = get_clock() + s->poll_us * SCALE_US;
 
             qatomic_set(&s->ctl->host_flags, 0);
+            /* Awake before we look at the tail (pairs with the guest's). */
             smp_mb();
             /* Poll a while: a busy guest then never rings at all. */
             while (!qatomic_read(&s->stop) &&
@@ -660,6 +661,10 @@ static void *apple_dma_thread(void *opaque)
             if (s->ctl) {
                 /* Sleep, then look once more: a racing tail is not lost. */
                 qatomic_set(&s->ctl->host_flags, ADMA_HOST_IDLE);
+                /*
+                 * IDLE visible before the last look at the tail: a guest
+                 * that published after it sees IDLE and rings.
+                 */
                 smp_mb();
                 if (apple_dma_work_ready(s)) {
                     qemu_mutex_unlock(&s->lock);
