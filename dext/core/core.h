@@ -133,6 +133,17 @@ void vfa_core_device_gone(struct vfa_core *c);
 bool vfa_core_probe_gone(struct vfa_core *c);
 
 /*
+ * The platform is going away (the macOS shell's Stop: the dext is being
+ * unloaded or the device terminated) while the device may still answer:
+ * the client is told (VFA_EVENT_DEVICE_GONE in its IRQ page), its
+ * session is released in the usual safe order (bus mastering off before
+ * any mapping goes, then reset) as far as the device still answers, and
+ * the core is marked gone.  Call vfa_core_probe_gone first so a device
+ * already removed is not written to.
+ */
+void vfa_core_shutdown(struct vfa_core *c);
+
+/*
  * Power edges (the macOS shell's SetPowerState).  Waking from sleep can
  * leave the function's config space at its reset values (reported on
  * Apple Silicon), while the session's guest still believes its own

@@ -122,6 +122,17 @@ bool vfa_core_probe_gone(struct vfa_core *c)
     return true;
 }
 
+void vfa_core_shutdown(struct vfa_core *c)
+{
+    if (!core_gone(c))
+        irq_post_event(c, VFA_EVENT_DEVICE_GONE);
+    if (c->owner) {
+        session_cleanup(c);
+        c->st.sessions_client_died++;
+    }
+    vfa_core_device_gone(c);
+}
+
 uint64_t vfa_core_session_owner(const struct vfa_core *c)
 {
     return c->owner;

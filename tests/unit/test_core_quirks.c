@@ -339,6 +339,28 @@ static void test_probe_gone(void **state)
     f->cfg[1] = 0x1b;
 }
 
+/* Stop with the device still there: the client hears DEVICE_GONE, the
+ * session goes with bus mastering cleared before any unmap, the device is
+ * reset, and device methods fail from then on. */
+static void test_shutdown_present(void **state)
+{
+    struct fake *f = *state;
+    uint64_t out[16];
+
+    cfg_call(f, VFA_SEL_CONFIG_WRITE, VFA_PCI_COMMAND, 2,
+             VFA_PCI_COMMAND_MEMORY | VFA_PCI_COMMAND_MASTER, out);
+    struct vfa_irq_page *p = f->irq_page;
+    unsigned notified = f->notifies;
+    f->flr_count = f->hot_count = 0;
+    vfa_core_shutdown(f->core);
+    assert_true(p->events & VFA_EVENT_DEVICE_GONE);
+    assert_true(f->notifies > notified);
+    assert_false(f->cfg[VFA_PCI_COMMAND] & VFA_PCI_COMMAND_MASTER);
+    assert_int_equal(f->flr_count + f->hot_count, 1);
+    assert_int_equal(vfa_core_session_owner(f->core), 0);
+    assert_int_equal(CALLN(f, A, VFA_SEL_OPEN, out, VFA_ABI_MAJOR, 0), VFA_E_NODEV);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, fake_teardown)
 #define TO(fn) cmocka_unit_test_setup_teardown(fn, setup_open, fake_teardown)
 
@@ -354,6 +376,7 @@ int main(void)
         TO(test_power_save_dropped_with_session),
         T(test_msix_pages_trapped),
         TO(test_probe_gone),
+        TO(test_shutdown_present),
     };
     return cmocka_run_group_tests_name("dext core quirks and shell hooks", tests, NULL, NULL);
 }
