@@ -55,6 +55,14 @@ list-fuzzers:
 	@echo $(FUZZERS)
 .PHONY: list-unit-tests list-fuzzers
 
+# The apple_dma guest module's DKMS package (docs/companion.md).
+guest-deb:
+	@./scripts/guest-apple-dma-deb.sh build
+# Window vs companion vs sync-baseline, one run (docs/benchmarks.md).
+bench-companion: all
+	@/usr/bin/python3 tests/bench/companion.py
+.PHONY: guest-deb bench-companion
+
 # Our QEMU changes as a git format-patch series against the pinned base.
 qemu-patches:
 	@./scripts/qemu-export-patches.sh build/qemu-patches

@@ -10,13 +10,14 @@
 # cli (the vfio-apple command against the simulator),
 # lying (QEMU's vfio-apple-pci against a fake dext that lies),
 # hostile (malformed and abusive clients against the simulator's socket),
+# guest (the apple_dma module for each guest kernel, its DKMS package),
 # e2e (arm64 guest under QEMU TCG).  TEST_GROUPS="unit e2e" picks some.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 cd "$TOP"
 
-GROUPS_SEL=${TEST_GROUPS:-"unit mutation fuzz build qtest sim cli lying hostile e2e"}
+GROUPS_SEL=${TEST_GROUPS:-"unit mutation fuzz build qtest sim cli lying hostile guest e2e"}
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 RESULTS=$TOP/build/test-results.txt
 mkdir -p build
@@ -116,6 +117,7 @@ group sim "simulator client tests" tests/client/run.sh sim/
 group cli "vfio-apple command (list, status, selftest, run --print) against the simulator" tests/cli/run.sh
 group lying "lying-dext tests (QEMU against a fake dext)" tests/lying/run.sh
 group hostile "hostile-client tests (simulator socket)" tests/hostile/run.sh
+group guest "the apple_dma guest module (three kernels) and its DKMS .deb" tests/guest/run.sh
 
 if want e2e; then
 	phase "end-to-end tests (arm64 guest, QEMU TCG)"
