@@ -91,4 +91,16 @@ struct vfa_platform_ops {
     void (*session_end)(void *ctx, uint64_t client);
 };
 
+/*
+ * Fill what config space alone answers: vendor/device/subsystem IDs,
+ * class, revision, header type, config_size (4096 with a PCI Express
+ * capability, else 256) and the FLR bit of reset_methods (from the PCIe
+ * Device Capabilities register; other reset bits are left as they are).
+ * rd(opaque, off, width) returns all-ones for what it cannot read.  For
+ * platforms without better knowledge (the macOS shell); dext/core.
+ */
+void vfa_platform_info_from_config(struct vfa_platform_info *in,
+                                   uint32_t (*rd)(void *opaque, uint32_t off, unsigned width),
+                                   void *opaque);
+
 #endif

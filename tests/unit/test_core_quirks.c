@@ -361,6 +361,48 @@ static void test_shutdown_present(void **state)
     assert_int_equal(CALLN(f, A, VFA_SEL_OPEN, out, VFA_ABI_MAJOR, 0), VFA_E_NODEV);
 }
 
+static uint32_t fake_rd(void *opaque, uint32_t off, unsigned width)
+{
+    struct fake *f = opaque;
+    uint32_t v = 0;
+
+    if (off + width > f->config_size)
+        return width == 4 ? ~0u : (1u << (width * 8)) - 1;
+    for (unsigned i = 0; i < width; i++)
+        v |= (uint32_t)f->cfg[off + i] << (8 * i);
+    return v;
+}
+
+/* The fake's config space: 1b36:0010, NVMe class, PCIe with FLR. */
+static void test_info_from_config(void **state)
+{
+    struct fake *f = *state;
+    struct vfa_platform_info in;
+
+    uint32_t devcap = FAKE_PCIE_CAP + VFA_PCI_EXP_DEVCAP;
+
+    f->cfg[devcap + 3] |= (uint8_t)(VFA_PCI_EXP_DEVCAP_FLR >> 24);
+    memset(&in, 0, sizeof(in));
+    in.reset_methods = VFA_RESET_HOT;
+    vfa_platform_info_from_config(&in, fake_rd, f);
+    assert_int_equal(in.vendor_id, 0x1b36);
+    assert_int_equal(in.device_id, 0x0010);
+    assert_int_equal(in.class_code, 0x010802);
+    assert_int_equal(in.revision, 0x02);
+    assert_int_equal(in.subsys_vendor_id, f->cfg[0x2c] | f->cfg[0x2d] << 8);
+    assert_int_equal(in.config_size, 4096);
+    assert_int_equal(in.reset_methods, VFA_RESET_HOT | VFA_RESET_FLR);
+    /* Without the FLR bit: no FLR, hot reset kept. */
+    f->cfg[devcap + 3] &= (uint8_t)~(VFA_PCI_EXP_DEVCAP_FLR >> 24);
+    vfa_platform_info_from_config(&in, fake_rd, f);
+    assert_int_equal(in.reset_methods, VFA_RESET_HOT);
+    /* Without a PCIe capability (MSI-X's next pointer ends the list):
+     * 256 bytes of config space. */
+    f->cfg[FAKE_MSIX_CAP + 1] = 0;
+    vfa_platform_info_from_config(&in, fake_rd, f);
+    assert_int_equal(in.config_size, 256);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, fake_teardown)
 #define TO(fn) cmocka_unit_test_setup_teardown(fn, setup_open, fake_teardown)
 
@@ -377,6 +419,7 @@ int main(void)
         T(test_msix_pages_trapped),
         TO(test_probe_gone),
         TO(test_shutdown_present),
+        T(test_info_from_config),
     };
     return cmocka_run_group_tests_name("dext core quirks and shell hooks", tests, NULL, NULL);
 }
