@@ -669,24 +669,27 @@ static int probe(struct iokit_transport *s, io_connect_t conn,
 /* How long a lookup waits for each dext instance to answer. */
 #define IOKIT_PROBE_TIMEOUT_MS 5000
 
-int vfa_iokit_transport_create(const struct vfa_host_loc *want,
-                               struct vfa_transport **out, char *err,
-                               size_t errlen)
-{
+/* Every dext instance, opened and asked what it serves. */
+struct lookup {
     struct vfa_iokit_candidate cand[IOKIT_MAX_CANDIDATES];
     io_service_t svc[IOKIT_MAX_CANDIDATES];
     io_connect_t conn[IOKIT_MAX_CANDIDATES];
-    struct iokit_transport *s;
+    size_t n;
+};
+
+/*
+ * Fill @l using @s's worker for the probes (bounded by the probe
+ * timeout).  0, or -ENODEV with @err saying why nothing can be listed
+ * (no matching, an instance stuck, this process refused).
+ */
+static int lookup_all(struct iokit_transport *s, struct lookup *l,
+                      char *err, size_t errlen)
+{
     io_iterator_t iter = IO_OBJECT_NULL;
     io_service_t o;
-    size_t n = 0, i;
     kern_return_t kr, open_err = KERN_SUCCESS;
-    int pick = -ENOENT;
 
-    s = transport_new(err, errlen);
-    if (!s) {
-        return -ENOMEM;
-    }
+    l->n = 0;
     /* The matching dictionary is consumed by the call. */
     kr = IOServiceGetMatchingServices(kIOMainPortDefault,
                                       IOServiceNameMatching(
@@ -695,14 +698,13 @@ int vfa_iokit_transport_create(const struct vfa_host_loc *want,
     if (kr != KERN_SUCCESS) {
         snprintf(err, errlen, "IOServiceGetMatchingServices(%s) failed: "
                  "0x%x", VFA_IOKIT_SERVICE_NAME, (unsigned)kr);
-        k_destroy(&s->base);
         return -ENODEV;
     }
     s->base.timeout_ms = IOKIT_PROBE_TIMEOUT_MS;
     while ((o = IOIteratorNext(iter)) != IO_OBJECT_NULL) {
         io_connect_t c = 0;
 
-        if (n == IOKIT_MAX_CANDIDATES) {
+        if (l->n == IOKIT_MAX_CANDIDATES) {
             IOObjectRelease(o);
             continue;
         }
@@ -712,7 +714,7 @@ int vfa_iokit_transport_create(const struct vfa_host_loc *want,
             IOObjectRelease(o);
             continue;
         }
-        if (probe(s, c, &cand[n])) {
+        if (probe(s, c, &l->cand[l->n])) {
             IOServiceClose(c);
             IOObjectRelease(o);
             if (vfa_callq_behind(&s->q)) {
@@ -721,37 +723,91 @@ int vfa_iokit_transport_create(const struct vfa_host_loc *want,
             }
             continue;
         }
-        svc[n] = o;
-        conn[n] = c;
-        n++;
+        l->svc[l->n] = o;
+        l->conn[l->n] = c;
+        l->n++;
     }
     IOObjectRelease(iter);
+    s->base.timeout_ms = 0;
     if (vfa_callq_behind(&s->q)) {
         snprintf(err, errlen, "a vfio-apple dext instance did not answer "
                  "GET_IDENTITY within %u ms", IOKIT_PROBE_TIMEOUT_MS);
-    } else if (!n && open_err == kIOReturnNotPrivileged) {
+        return -ENODEV;
+    }
+    if (!l->n && open_err == kIOReturnNotPrivileged) {
         snprintf(err, errlen, "the vfio-apple dext refused this process "
                  "(kIOReturnNotPrivileged): it needs the "
                  "com.apple.developer.driverkit.userclient-access "
                  "entitlement naming the dext (docs/macos-user-guide.md, "
                  "'Signing')");
-    } else {
-        pick = vfa_iokit_choose(cand, n, want, err, errlen);
+        return -ENODEV;
     }
-    for (i = 0; i < n; i++) {
-        if ((int)i == pick) {
-            continue;
+    return 0;
+}
+
+/* Close every instance in @l but @keep (-1: all). */
+static void lookup_release(struct lookup *l, int keep)
+{
+    size_t i;
+
+    for (i = 0; i < l->n; i++) {
+        if ((int)i != keep) {
+            IOServiceClose(l->conn[i]);
+            IOObjectRelease(l->svc[i]);
         }
-        IOServiceClose(conn[i]);
-        IOObjectRelease(svc[i]);
+    }
+}
+
+int vfa_iokit_list(struct vfa_iokit_candidate *out, size_t max, size_t *n,
+                   char *err, size_t errlen)
+{
+    struct iokit_transport *s = transport_new(err, errlen);
+    struct lookup *l = calloc(1, sizeof(*l));
+    int r = -ENOMEM;
+
+    *n = 0;
+    if (s && l) {
+        r = lookup_all(s, l, err, errlen);
+    }
+    if (!r) {
+        *n = l->n < max ? l->n : max;
+        memcpy(out, l->cand, *n * sizeof(*out));
+        lookup_release(l, -1);
+    }
+    if (s) {
+        k_destroy(&s->base);
+    }
+    free(l);
+    return r;
+}
+
+int vfa_iokit_transport_create(const struct vfa_host_loc *want,
+                               struct vfa_transport **out, char *err,
+                               size_t errlen)
+{
+    struct iokit_transport *s = transport_new(err, errlen);
+    struct lookup *l = calloc(1, sizeof(*l));
+    kern_return_t kr;
+    int pick = -ENOMEM;
+
+    if (s && l) {
+        pick = lookup_all(s, l, err, errlen);
+        if (!pick) {
+            pick = vfa_iokit_choose(l->cand, l->n, want, err, errlen);
+        }
+        lookup_release(l, pick);
     }
     if (pick < 0) {
-        k_destroy(&s->base);
-        return pick == -EEXIST ? -EINVAL : -ENODEV;
+        if (s) {
+            k_destroy(&s->base);
+        }
+        free(l);
+        return pick == -EEXIST ? -EINVAL : pick == -ENOMEM ? -ENOMEM
+                                                            : -ENODEV;
     }
-    s->service = svc[pick];
-    s->conn = conn[pick];
-    s->base.timeout_ms = 0;
+    s->service = l->svc[pick];
+    s->conn = l->conn[pick];
+    free(l);
 
     s->port = IONotificationPortCreate(kIOMainPortDefault);
     s->queue = dispatch_queue_create("org.vfio-apple.iokit",
