@@ -40,6 +40,8 @@ char *cli_device_json(const struct cli_dma_plan *plan, const struct cli_target *
         if (t->root_port)
             jw_str(&w, "host-root-port", t->root_port);
     }
+    if (plan->mode == CLI_MODE_COMPANION)
+        jw_str(&w, "addr", "0.1");     /* the companion is function 0 */
     jw_str(&w, "dma-mode", cli_mode_name(plan->mode));
     jw_u64(&w, "window-size", plan->window_size);
     jw_obj_end(&w);
@@ -73,18 +75,12 @@ int cli_build_qemu(const struct cli_run_opts *o, const struct cli_dma_plan *plan
 {
     char *dev;
 
-    if (plan->mode != CLI_MODE_WINDOW) {
-        char b[32], w[32];
+    bool companion = plan->mode == CLI_MODE_COMPANION;
 
-        cli_fmt_size_arg(plan->budget, b, sizeof(b));
-        snprintf(err, errlen, "companion mode is not available yet (%s).  The companion "
-                 "(apple-dma-pci and the apple_dma guest module) is issue 8.  For now give "
-                 "the guest at most the DMA budget of RAM (--mem %s), so the window is all "
-                 "of RAM%s%s%s", plan->why, b,
-                 plan->alt_window ? "; or --mode window, which bounces DMA outside a " : "",
-                 plan->alt_window ? cli_fmt_size(plan->alt_window, w, sizeof(w)) : "",
-                 plan->alt_window ? " window through swiotlb (not for GPUs)" : "");
-        return -ENOTSUP;
+    if (companion && !plan->window_size) {
+        snprintf(err, errlen, "companion mode needs a window of at least 16 KiB (the DMA "
+                 "budget is too small)");
+        return -EINVAL;
     }
     if (!t->socket && !t->host) {
         snprintf(err, errlen, "no device to pass through (neither a socket nor a host function)");
@@ -93,9 +89,10 @@ int cli_build_qemu(const struct cli_run_opts *o, const struct cli_dma_plan *plan
     strv_add(out, qemu);
     strv_add(out, "-name");
     strv_add(out, "vfio-apple");
+    /* Companion mode describes nothing to the guest: no vfio-apple=on. */
     strv_add(out, "-machine");
-    strv_add(out, prof->memfd ? "virt,vfio-apple=on,memory-backend=vfa-ram"
-                              : "virt,vfio-apple=on");
+    strv_addf(out, "virt%s%s", companion ? "" : ",vfio-apple=on",
+              prof->memfd ? ",memory-backend=vfa-ram" : "");
     strv_add(out, "-accel");
     strv_add(out, prof->accel);
     strv_add(out, "-cpu");
@@ -133,6 +130,17 @@ int cli_build_qemu(const struct cli_run_opts *o, const struct cli_dma_plan *plan
     strv_add(out, "-device");
     strv_add(out, dev);
     free(dev);
+    if (companion) {
+        /*
+         * Function 0 of the device's slot, so that a guest enumerates it
+         * first; JSON like the device's, which QEMU creates in the same
+         * pass (device= must name an existing device).
+         */
+        strv_add(out, "-device");
+        strv_add(out, "{\"driver\": \"apple-dma-pci\", \"id\": \"" CLI_COMPANION_ID
+                 "\", \"device\": \"" CLI_DEV_ID "\", \"bus\": \"" CLI_PORT_ID
+                 "\", \"addr\": \"0.0\", \"multifunction\": true}");
+    }
     if (o->firmware) {
         /* edk2 loads -kernel from fw_cfg; the guest then takes ACPI. */
         strv_add(out, "-bios");

@@ -37,10 +37,12 @@ struct cli_target {
 /* The device's id and its root port's, in the guest's QEMU. */
 #define CLI_DEV_ID      "vfa0"
 #define CLI_PORT_ID     "vfa-rp0"
+#define CLI_COMPANION_ID "vfa-dma0"
 
 /*
- * QEMU's argv for @o under @plan.  -ENOTSUP (companion, which has not
- * landed), -EINVAL (no target), with err saying what to do instead.
+ * QEMU's argv for @o under @plan: window mode, or companion mode with its
+ * apple-dma-pci at function 0 of the device's slot.  -EINVAL (no target,
+ * no companion window), with err saying what to do instead.
  */
 int cli_build_qemu(const struct cli_run_opts *o, const struct cli_dma_plan *plan,
                    const struct cli_target *t, const struct cli_host_profile *prof,

@@ -31,6 +31,22 @@ const char *cli_mode_name(enum cli_mode m)
 }
 
 /* The largest W <= min(budget, ram) with base + W a power of two; 0: none. */
+/*
+ * Companion mode's window: arithmetic for the guest, mapped for the VM's
+ * life, so it costs budget the chunks cannot use.  A quarter of the
+ * budget, at most 256 MiB, at most RAM, in whole 16 KiB pages.
+ */
+static uint64_t companion_window(uint64_t ram, uint64_t budget)
+{
+    uint64_t w = budget / 4;
+
+    if (w > (256ull << 20))
+        w = 256ull << 20;
+    if (w > ram)
+        w = ram;
+    return w - w % VFA_PAGE_SIZE;
+}
+
 static uint64_t pow2_window(uint64_t ram, uint64_t base, uint64_t budget)
 {
     uint64_t best = 0;
@@ -64,6 +80,7 @@ int cli_plan_dma(enum cli_mode want, uint64_t ram, uint64_t ram_base,
     }
     if (want == CLI_MODE_COMPANION) {
         p->mode = CLI_MODE_COMPANION;
+        p->window_size = companion_window(ram, budget);
         p->alt_window = ram > budget ? pow2_window(ram, ram_base, budget) : 0;
         snprintf(p->why, sizeof(p->why), "companion mode asked for: the guest module maps "
                  "guest RAM on demand within the DMA budget (%s)", b);
@@ -79,6 +96,7 @@ int cli_plan_dma(enum cli_mode want, uint64_t ram, uint64_t ram_base,
     }
     if (want == CLI_MODE_AUTO) {
         p->mode = CLI_MODE_COMPANION;
+        p->window_size = companion_window(ram, budget);
         p->alt_window = pow2_window(ram, ram_base, budget);
         snprintf(p->why, sizeof(p->why), "guest RAM (%s) is larger than the DMA budget "
                  "(%s): no window can cover it, so the companion maps on demand", r, b);

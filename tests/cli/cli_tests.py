@@ -316,12 +316,19 @@ def test_run_print(e):
               f"unix:{os.path.join(e.dir, 'nvme0.qmp')},server=on,wait=off", out)
         check("run/print/extra-args-last", argv[0] == "/q/qemu" and argv[-1] == "-S", out)
     rc, out, err = e.cli("run", "nvme0", "--kernel", "/k/Image", "--mem", "128M", "--print")
-    check("run/auto-needs-companion", rc == 1 and out == "" and
-          "companion mode is not available yet" in err and "--mem 64M" in err and
-          "larger than the DMA budget (64 MiB)" in err, err)
+    if check("run/auto-picks-companion", rc == 0 and "larger than the DMA budget (64 MiB)" in err,
+             f"rc {rc} {err}"):
+        argv = shlex.split(out)
+        dev = json.loads(arg(argv, "-device", 1))
+        adma = json.loads(arg(argv, "-device", 2))
+        check("run/companion-device", dev["dma-mode"] == "companion" and
+              dev["window-size"] == 16 * MiB and adma["driver"] == "apple-dma-pci" and
+              adma["device"] == dev["id"] and adma["bus"] == dev["bus"] and
+              "vfio-apple=on" not in arg(argv, "-machine"), f"{dev} {adma} {out}")
     rc, out, err = e.cli("run", "nvme0", "--kernel", "/k/Image", "--mem", "32M", "--mode",
                          "companion", "--print")
-    check("run/companion-refused", rc == 1 and "companion mode is not available yet" in err, err)
+    check("run/companion-asked", rc == 0 and "companion mode asked for" in err and
+          "apple-dma-pci" in out, err)
     rc, out, err = e.cli("run", "nvme0", "--kernel", "/k/Image", "--mem", "2G", "--mode",
                          "window", "--print")
     check("run/window-impossible", rc == 1 and "no smaller window fits" in err, err)

@@ -46,13 +46,15 @@ static void auto_over_budget(void **state)
 
     plan_ok(CLI_MODE_AUTO, BUDGET + 16384, BUDGET, &p);
     assert_int_equal(p.mode, CLI_MODE_COMPANION);
-    assert_int_equal(p.window_size, 0);
+    /* The companion's window: a quarter of the budget, at most 256 MiB. */
+    assert_int_equal(p.window_size, 256 * MiB);
     assert_int_equal(p.alt_window, GiB);
     assert_int_equal(p.budget, BUDGET);
     assert_non_null(strstr(p.why, "larger than the DMA budget"));
     assert_non_null(strstr(p.why, "companion"));
     plan_ok(CLI_MODE_AUTO, 4 * GiB, 512 * MiB, &p);
     assert_int_equal(p.mode, CLI_MODE_COMPANION);
+    assert_int_equal(p.window_size, 128 * MiB);
     assert_int_equal(p.alt_window, 0);      /* no power-of-two window fits 512 MiB */
 }
 
