@@ -17,7 +17,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 cd "$TOP"
 
-GROUPS_SEL=${TEST_GROUPS:-"unit mutation fuzz build qtest sim cli lying hostile guest e2e"}
+GROUPS_SEL=${TEST_GROUPS:-"unit mutation fuzz build qtest sim cli lying hostile macos guest e2e"}
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 RESULTS=$TOP/build/test-results.txt
 mkdir -p build
@@ -117,6 +117,7 @@ group sim "simulator client tests" tests/client/run.sh sim/
 group cli "vfio-apple command (list, status, selftest, run --print) against the simulator" tests/cli/run.sh
 group lying "lying-dext tests (QEMU against a fake dext)" tests/lying/run.sh
 group hostile "hostile-client tests (simulator socket)" tests/hostile/run.sh
+group macos "macOS compile check (clang, arm64 Apple target, macos/sdk declaration headers)" tests/macos/run.sh
 group guest "the apple_dma guest module (three kernels) and its DKMS .deb" tests/guest/run.sh
 
 if want e2e; then

@@ -10,6 +10,7 @@ extern "C" {
 #endif
 void *malloc(size_t n);
 void *calloc(size_t nmemb, size_t n);
+void *realloc(void *p, size_t n);
 void free(void *p);
 #ifdef __cplusplus
 }
