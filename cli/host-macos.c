@@ -92,7 +92,8 @@ static int ref_from_socket(const char *path, struct cli_device_ref *ref, char *e
         snprintf(err, errlen, "socket path too long: %s", path);
         return -ENAMETOOLONG;
     }
-    snprintf(ref->name, sizeof(ref->name), "%s", base ? base + 1 : path);
+    snprintf(ref->name, sizeof(ref->name), "%.*s", (int)sizeof(ref->name) - 1,
+             base ? base + 1 : path);
     snprintf(ref->target, sizeof(ref->target), "%s", path);
     snprintf(ref->qmp, sizeof(ref->qmp), "%s.qmp", path);
     return 0;

@@ -61,15 +61,13 @@ int vfa_iokit_choose(const struct vfa_iokit_candidate *c, size_t n,
                      const struct vfa_host_loc *want, char *err,
                      size_t errlen);
 
-#ifdef CONFIG_DARWIN
 /*
- * transport-iokit.c: what every dext instance serves (up to @max of them
+ * transport-iokit.c (macOS only): what every dext instance serves (up to @max of them
  * into @out, *n filled), for tools that list devices.  0 or -ENODEV with
  * @err saying why (this process refused, an instance stuck).
  */
 int vfa_iokit_list(struct vfa_iokit_candidate *out, size_t max, size_t *n,
                    char *err, size_t errlen);
-#endif
 
 /* --- IOReturn --- */
 

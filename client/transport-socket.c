@@ -11,6 +11,9 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "qemu/osdep.h"
+
+#ifndef CONFIG_DARWIN
+
 #include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -604,3 +607,21 @@ int vfa_socket_transport_create(const char *path, struct vfa_transport **out,
     *out = &s->base;
     return 0;
 }
+
+#else
+
+#include "transport.h"
+
+/*
+ * vfio-apple-sim is Linux-only (memfds with seals, SOCK_SEQPACKET with
+ * SOCK_CLOEXEC): on macOS the dext is reached through transport-iokit.c.
+ */
+int vfa_socket_transport_create(const char *path, struct vfa_transport **out,
+                                char *err, size_t errlen)
+{
+    snprintf(err, errlen, "cannot connect to %s: vfio-apple-sim runs on Linux "
+             "only; on macOS the dext serves the device (host=)", path);
+    return -ENOTSUP;
+}
+
+#endif

@@ -12,7 +12,8 @@
 # (MACOS_OBJC_SRCS, MACOS_OBJC_FLAGS).  `make macos-host-check` runs both on
 # its own.
 MACOS_HOST_SRCS += client/transport-iokit.c client/client.c \
-	client/iokit-match.c client/iokit-callq.c
+	client/iokit-match.c client/iokit-callq.c client/transport-socket.c \
+	cli/host-macos.c
 MACOS_HOST_CFLAGS += -std=gnu11 -D_GNU_SOURCE -DCONFIG_DARWIN -fsyntax-only \
 	-Wall -Wextra -Werror -Wno-unused-parameter -Wshadow \
 	-Wstrict-prototypes -Wmissing-prototypes \
