@@ -533,14 +533,16 @@ static void k_destroy(struct vfa_transport *t)
     if (s->interest) {
         IOObjectRelease(s->interest);
     }
-    if (s->queue) {
-        /* No callback may run once the port and s are gone. */
-        dispatch_sync_f(s->queue, NULL, queue_drained);
-    }
+    /*
+     * No callback may run once s is gone: destroying the port stops new
+     * ones, and a round trip through the serial queue waits out any that
+     * was already queued or running.
+     */
     if (s->port) {
         IONotificationPortDestroy(s->port);
     }
     if (s->queue) {
+        dispatch_sync_f(s->queue, NULL, queue_drained);
         dispatch_release(s->queue);
     }
     for (i = 0; i <= VFA_NUM_BARS; i++) {
