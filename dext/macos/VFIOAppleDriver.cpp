@@ -400,7 +400,7 @@ static int op_get_info(void *ctx, struct vfa_platform_info *in)
     /* Apple Silicon reuses bus numbers below each root port: the
      * registry ID names this function uniquely (README.md, "Location"). */
     self->GetRegistryEntryID(&regid);
-    snprintf(in->location, sizeof(in->location), "regid:%llx", (unsigned long long)regid);
+    snprintf(in->location, sizeof(in->location), "regid:0x%llx", (unsigned long long)regid);
 
     for (uint8_t i = 0; i < VFA_NUM_BARS; i++) {
         uint8_t mi = 0, type = 0;

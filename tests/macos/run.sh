@@ -73,6 +73,43 @@ for iig in $MACOS_IIG_SRCS; do
 	fi
 done
 
+# The bundle agrees with itself and with the client: every personality
+# matches within the dext's PCI entitlement, is tunnel-compatible, names
+# the class the client looks up and the user client class; the QEMU
+# client entitlement names the dext's bundle ID.
+if command -v python3 >/dev/null; then
+	python3 - <<'PY' || FAILED=1
+import plistlib, re, sys
+d = "dext/macos/"
+info = plistlib.load(open(d + "Info.plist", "rb"))
+svc = re.search(r'#define VFA_IOKIT_SERVICE_NAME\s+"([^"]+)"', open("client/iokit-match.h").read()).group(1)
+bundle = re.search(r"PRODUCT_BUNDLE_IDENTIFIER: (\S+)", open(d + "project.yml").read()).group(1)
+failed = False
+for ent in ("VFIOAppleDriver.entitlements", "VFIOAppleDriver-development.entitlements"):
+    e = plistlib.load(open(d + ent, "rb"))
+    allowed = {m["IOPCIPrimaryMatch"].lower() for m in e["com.apple.developer.driverkit.transport.pci"]}
+    bad = []
+    for name, p in info["IOKitPersonalities"].items():
+        if p.get("IOPCIPrimaryMatch", "").lower() not in allowed:
+            bad.append(f"{name}: match {p.get('IOPCIPrimaryMatch')} not in {ent}")
+        if p.get("IOPCITunnelCompatible") is not True:
+            bad.append(f"{name}: not IOPCITunnelCompatible")
+        if p.get("IOUserClass") != svc:
+            bad.append(f"{name}: IOUserClass {p.get('IOUserClass')} is not the client's {svc}")
+        if p.get("UserClientProperties", {}).get("IOUserClass") != "VFIOAppleUserClient":
+            bad.append(f"{name}: user client class")
+        if "*" in p.get("IOPCIPrimaryMatch", "") or p.get("IOPCIPrimaryMatch", "").lower().endswith("&0x00000000"):
+            bad.append(f"{name}: wildcard match (Apple does not sign these)")
+    failed |= bool(bad)
+    print(("FAIL: macos/plist/" + ent + ": " + "; ".join(bad)) if bad else
+          f"PASS: macos/plist/{ent}: {len(info['IOKitPersonalities'])} personalities within it, tunnel-compatible, IOUserClass {svc}")
+q = plistlib.load(open(d + "qemu-client.entitlements", "rb"))
+ok = bundle in q.get("com.apple.developer.driverkit.userclient-access", [])
+print(("PASS" if ok else "FAIL") + f": macos/plist/qemu-client.entitlements names the dext {bundle}")
+sys.exit(0 if ok and not failed else 1)
+PY
+fi
+
 # perturb NAME FILE SED-EXPR TARGET-FILE EXPECT: compile TARGET-FILE (a
 # dext source) with a copy of FILE changed by SED-EXPR placed first on
 # the include path; the compile must fail, with EXPECT in its output.
