@@ -62,9 +62,10 @@ int vfa_iokit_choose(const struct vfa_iokit_candidate *c, size_t n,
                      size_t errlen);
 
 /*
- * transport-iokit.c (macOS only): what every dext instance serves (up to @max of them
- * into @out, *n filled), for tools that list devices.  0 or -ENODEV with
- * @err saying why (this process refused, an instance stuck).
+ * transport-iokit.c (macOS only): what every dext instance serves, up
+ * to @max of them into @out (*n filled), for tools that list devices.
+ * 0 or -ENODEV with @err saying why (this process refused, an instance
+ * stuck).
  */
 int vfa_iokit_list(struct vfa_iokit_candidate *out, size_t max, size_t *n,
                    char *err, size_t errlen);
