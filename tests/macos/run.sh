@@ -11,12 +11,16 @@
 # check can fail: it compiles the dext against perturbed copies of the
 # portable headers (a selector renumbered, a method row removed, a core
 # field renamed) and requires each of those compiles to FAIL.
-# Lists and flags come from macos/macos.mk (make macos-vars).
+# Lists and flags come from macos/*.mk (macos-vars in macos/macos.mk).
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 1
 
-vars=$(make -s --no-print-directory macos-vars) || {
+# Only the macOS fragments are read (not the top Makefile): this check
+# needs nothing built, and does not depend on the rest of the build.
+frags=$(ls macos/*.mk)
+# shellcheck disable=SC2046
+vars=$(make -s --no-print-directory $(printf -- '-f %s ' $frags) macos-vars) || {
 	echo "FAIL: macos/setup: make macos-vars failed"; exit 1; }
 eval "$vars"
 
