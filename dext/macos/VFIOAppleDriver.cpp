@@ -579,7 +579,11 @@ kern_return_t IMPL(VFIOAppleDriver, SetPowerState)
 void IMPL(VFIOAppleDriver, InterruptOccurred)
 {
     VFIOAppleDriver_IVars *d = ivars;
-    uint32_t v = *static_cast<uint32_t *>(action->GetReference());
+    const uint32_t *ref = static_cast<const uint32_t *>(action->GetReference());
+
+    if (!ref)
+        return;
+    uint32_t v = *ref;
 
     /* Busy before active is checked, mirrored in irq_teardown(): either
      * teardown sees this handler busy and waits, or the handler sees the

@@ -7,8 +7,6 @@
 
 #include <DriverKit/OSObject.h>
 
-class IOMemoryMap;
-
 /* https://developer.apple.com/documentation/driverkit/ioaddresssegment */
 struct IOAddressSegment {
     uint64_t address;
@@ -28,9 +26,6 @@ enum {
 };
 
 class IOMemoryDescriptor : public OSObject {
-public:
-    /* https://developer.apple.com/documentation/driverkit/iomemorydescriptor/getlength */
-    kern_return_t GetLength(uint64_t *returnLength);
 };
 
 #endif

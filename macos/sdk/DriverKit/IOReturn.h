@@ -14,11 +14,8 @@ typedef kern_return_t IOReturn;         /* https://developer.apple.com/documenta
 #define kIOReturnSuccess         0                          /* https://developer.apple.com/documentation/driverkit/kioreturnsuccess */
 #define kIOReturnError           ((IOReturn)0xe00002bc)     /* https://developer.apple.com/documentation/driverkit/kioreturnerror */
 #define kIOReturnNoMemory        ((IOReturn)0xe00002bd)     /* https://developer.apple.com/documentation/driverkit/kioreturnnomemory */
-#define kIOReturnNoResources     ((IOReturn)0xe00002be)     /* https://developer.apple.com/documentation/driverkit/kioreturnnoresources */
-#define kIOReturnBadArgument     ((IOReturn)0xe00002c2)     /* https://developer.apple.com/documentation/driverkit/kioreturnbadargument */
 #define kIOReturnExclusiveAccess ((IOReturn)0xe00002c5)     /* https://developer.apple.com/documentation/driverkit/kioreturnexclusiveaccess */
 #define kIOReturnUnsupported     ((IOReturn)0xe00002c7)     /* https://developer.apple.com/documentation/driverkit/kioreturnunsupported */
 #define kIOReturnNoDevice        ((IOReturn)0xe00002c0)     /* https://developer.apple.com/documentation/driverkit/kioreturnnodevice */
-#define kIOReturnNotOpen         ((IOReturn)0xe00002cd)     /* https://developer.apple.com/documentation/driverkit/kioreturnnotopen */
 
 #endif

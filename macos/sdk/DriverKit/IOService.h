@@ -5,9 +5,9 @@
 #define VFA_SDK_DK_IOSERVICE_H
 
 #include <DriverKit/OSObject.h>
+#include <DriverKit/IODispatchQueue.h>
 
 class IOUserClient;
-class IODispatchQueue;
 
 typedef const char *IOPropertyName;     /* https://developer.apple.com/documentation/driverkit/iopropertyname */
 
@@ -15,11 +15,7 @@ typedef const char *IOPropertyName;     /* https://developer.apple.com/documenta
 enum {
     kIOServicePowerCapabilityOff = 0x0,
     kIOServicePowerCapabilityOn  = 0x2,
-    kIOServicePowerCapabilityLow = 0x4,
 };
-
-/* https://developer.apple.com/documentation/driverkit/kioservicedefaultqueuename */
-#define kIOServiceDefaultQueueName "Default"
 
 class IOService : public OSObject {
 public:
@@ -40,10 +36,10 @@ public:
                          IOService **result);
     /* https://developer.apple.com/documentation/driverkit/ioservice/registerservice */
     kern_return_t RegisterService();
-    /* https://developer.apple.com/documentation/driverkit/ioservice/terminate */
-    kern_return_t Terminate(uint64_t options);
-    /* https://developer.apple.com/documentation/driverkit/ioservice/setdispatchqueue */
-    kern_return_t SetDispatchQueue(const char *name, IODispatchQueue *queue);
+    /* https://developer.apple.com/documentation/driverkit/ioservice/setdispatchqueue:
+     * "call this method once for each unique queue name you designated"
+     * with QUEUENAME (https://developer.apple.com/documentation/driverkit/queuename) */
+    virtual kern_return_t SetDispatchQueue(const IODispatchQueueName name, IODispatchQueue *queue);
     /* https://developer.apple.com/documentation/driverkit/ioservice/getregistryentryid */
     virtual kern_return_t GetRegistryEntryID(uint64_t *registryEntryID);
 };

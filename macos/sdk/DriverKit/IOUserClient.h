@@ -18,9 +18,6 @@ typedef uint64_t IOUserClientAsyncArgumentsArray[kIOUserClientAsyncArgumentsCoun
  * entry (the value is the kernel's kIOUCVariableStructureSize). */
 #define kIOUserClientVariableStructureSize 0xffffffffu
 
-/* https://developer.apple.com/documentation/driverkit/kiouserclientmemoryreadonly (placeholder value) */
-#define kIOUserClientMemoryReadOnly 0x1u
-
 /* https://developer.apple.com/documentation/driverkit/iouserclientmethodarguments ("any argument may be NULL") */
 struct IOUserClientMethodArguments {
     uint64_t version;                           /* .../version */

@@ -7,8 +7,9 @@
 
 class OSAction : public OSObject {
 public:
-    /* https://developer.apple.com/documentation/driverkit/osaction/getreference: the storage of referenceSize bytes
-     * requested when the action was created (CreateAction<Method>). */
+    /* https://developer.apple.com/documentation/driverkit/osaction/getreference: the zero-initialised
+     * storage of referenceSize bytes requested at creation; NULL for
+     * size 0 or an action of another process. */
     void *GetReference();
 };
 

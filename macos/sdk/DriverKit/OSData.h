@@ -9,8 +9,6 @@ class OSData : public OSObject {
 public:
     /* https://developer.apple.com/documentation/driverkit/osdata/withbytes: a new (retained) copy of the bytes. */
     static OSData *withBytes(const void *bytes, size_t numBytes);
-    const void *getBytesNoCopy() const;     /* https://developer.apple.com/documentation/driverkit/osdata/getbytesnocopy */
-    size_t getLength() const;               /* https://developer.apple.com/documentation/driverkit/osdata/getlength */
 };
 
 #endif

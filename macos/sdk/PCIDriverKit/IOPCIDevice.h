@@ -38,8 +38,7 @@ enum IOPCIMemoryRange : unsigned int {
 typedef enum tIOPCIDeviceResetTypes : unsigned int {
     kIOPCIDeviceResetTypeHotReset,
     kIOPCIDeviceResetTypeFunctionReset,
-    kIOPCIDeviceResetTypeWarmResetDisable,
-    kIOPCIDeviceResetTypeWarmResetEnable,
+    /* (and WarmResetDisable/Enable, which this code does not use) */
 } tIOPCIDeviceResetTypes;
 
 /* Interrupt types for ConfigureInterrupts (https://developer.apple.com/documentation/pcidriverkit/iopcidevice/configureinterrupts;
@@ -90,7 +89,7 @@ public:
     /* https://developer.apple.com/documentation/pcidriverkit/iopcidevice/reset (macOS 13) */
     virtual kern_return_t Reset(IOOptionBits type, IOOptionBits options);
     /* https://developer.apple.com/documentation/pcidriverkit/iopcidevice/getbusdevicefunction */
-    kern_return_t GetBusDeviceFunction(uint8_t *returnBusNumber, uint8_t *returnDeviceNumber,
+    virtual kern_return_t GetBusDeviceFunction(uint8_t *returnBusNumber, uint8_t *returnDeviceNumber,
                                        uint8_t *returnFunctionNumber);
 };
 

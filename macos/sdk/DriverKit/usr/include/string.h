@@ -10,8 +10,6 @@ extern "C" {
 #endif
 void *memcpy(void *dst, const void *src, size_t n);
 void *memset(void *dst, int c, size_t n);
-int memcmp(const void *a, const void *b, size_t n);
-size_t strlen(const char *s);
 #ifdef __cplusplus
 }
 #endif
