@@ -770,10 +770,10 @@ int vfa_iokit_list(struct vfa_iokit_candidate *out, size_t max, size_t *n,
     *n = 0;
     if (s && l) {
         r = lookup_all(s, l, err, errlen);
-    }
-    if (!r) {
-        *n = l->n < max ? l->n : max;
-        memcpy(out, l->cand, *n * sizeof(*out));
+        if (!r) {
+            *n = l->n < max ? l->n : max;
+            memcpy(out, l->cand, *n * sizeof(*out));
+        }
         lookup_release(l, -1);
     }
     if (s) {
