@@ -86,6 +86,22 @@ struct vfa_core *vfa_core_create(const struct vfa_platform_ops *ops, void *ctx,
     if (c->info.msi_vectors > 32)
         c->info.msi_vectors = 32;
     c->info.location[sizeof(c->info.location) - 1] = 0;
+    /* A 64-bit BAR takes the next register too: whatever the platform
+     * says of that one is dropped (PCIDriverKit's GetBARInfo is not
+     * documented to fail for it), and BAR 5 has no next register. */
+    for (unsigned i = 0; i < VFA_NUM_BARS; i++) {
+        if (!(c->info.bar_flags[i] & VFA_BAR_PRESENT) || !(c->info.bar_flags[i] & VFA_BAR_MEM64))
+            continue;
+        if (i + 1 == VFA_NUM_BARS) {
+            c->info.bar_flags[i] = 0;
+            c->info.bar_size[i] = 0;
+            break;
+        }
+        i++;
+        c->info.bar_flags[i] = 0;
+        c->info.bar_size[i] = 0;
+        c->info.bar_trapped_pages[i] = 0;
+    }
     /* The policy (and the MSI/MSI-X vector counts it vouches for), then
      * the quirks' flags; the creator's quirk table is not kept. */
     cfg_policy_build(c);

@@ -315,6 +315,39 @@ static void test_msix_pages_trapped(void **state)
     vfa_core_destroy(c);
 }
 
+static int upper_half_get_info(void *ctx, struct vfa_platform_info *in)
+{
+    int rc = as.get_info(ctx, in);
+
+    /* BAR0 is 64-bit: a platform that also reports its upper half as a
+     * BAR, and a 64-bit BAR 5 with no register after it. */
+    in->bar_flags[1] = VFA_BAR_PRESENT | VFA_BAR_MAPPABLE;
+    in->bar_size[1] = 16384;
+    in->bar_flags[5] = VFA_BAR_PRESENT | VFA_BAR_MEM64 | VFA_BAR_MAPPABLE;
+    in->bar_size[5] = 16384;
+    return rc;
+}
+
+static void test_bar_upper_half_dropped(void **state)
+{
+    struct fake *f = *state;
+    struct vfa_platform_ops ops = f->ops;
+    uint32_t err;
+
+    as.get_info = f->ops.get_info;
+    ops.get_info = upper_half_get_info;
+    struct vfa_core *c = vfa_core_create(&ops, f, NULL, &err);
+    assert_non_null(c);
+    struct vfa_identity id = identity_of(c);
+    assert_true(id.bar_flags[0] & VFA_BAR_MEM64);
+    assert_int_equal(id.bar_flags[1], 0);
+    assert_int_equal(id.bar_size[1], 0);
+    assert_int_equal(id.bar_flags[5], 0);
+    assert_true(id.bar_flags[2] & VFA_BAR_PRESENT);     /* untouched */
+    assert_int_equal(id.num_bars, 2);
+    vfa_core_destroy(c);
+}
+
 /* The vendor ID answering all-ones is a device gone: marked, the IRQ page
  * told, and the cleanup that follows writes nothing to it. */
 static void test_probe_gone(void **state)
@@ -420,6 +453,7 @@ int main(void)
         TO(test_probe_gone),
         TO(test_shutdown_present),
         T(test_info_from_config),
+        T(test_bar_upper_half_dropped),
     };
     return cmocka_run_group_tests_name("dext core quirks and shell hooks", tests, NULL, NULL);
 }
