@@ -13,3 +13,17 @@ CLI_MACOS_TEST_OBJS := $(BUILD)/tests/unit/test_cli_host_macos.o $(BUILD)/cli/ho
 $(BUILD)/tests/unit/test_cli_host_macos: $(CLI_MACOS_TEST_OBJS) $(CLIENT_LIB)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ -lcmocka -lpthread -lm
 UNIT_TESTS += $(BUILD)/tests/unit/test_cli_host_macos
+
+# The IOKit transport's glue itself: the client library compiled for macOS
+# (CONFIG_DARWIN, macos/sdk's declarations) and linked with the test's fake
+# IOKit, dispatch and mach (test_client_iokit_glue.c).
+IOKIT_GLUE_SRCS := client.c transport-iokit.c transport-socket.c iokit-match.c iokit-callq.c
+IOKIT_GLUE_OBJS := $(patsubst %.c,$(BUILD)/tests/unit/iokit-glue/%.o,$(IOKIT_GLUE_SRCS))
+IOKIT_GLUE_FLAGS := -DCONFIG_DARWIN -Iclient/compat -Imacos/sdk
+$(BUILD)/tests/unit/iokit-glue/%.o: client/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(IOKIT_GLUE_FLAGS) -MMD -c -o $@ $<
+$(BUILD)/tests/unit/test_client_iokit_glue.o: ALL_CFLAGS += $(IOKIT_GLUE_FLAGS)
+$(BUILD)/tests/unit/test_client_iokit_glue: $(BUILD)/tests/unit/test_client_iokit_glue.o $(IOKIT_GLUE_OBJS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ -lcmocka -lpthread
+UNIT_TESTS += $(BUILD)/tests/unit/test_client_iokit_glue
