@@ -21,12 +21,13 @@ MACOS_CLANG   ?= clang
 MACOS_CLANGXX ?= clang++
 MACOS_RESOURCE_INC = $(shell $(MACOS_CLANG) -print-resource-dir 2>/dev/null)/include
 
+# Warnings as Xcode's defaults have them too (64-to-32 truncation).
 MACOS_APPLE_TARGET := -target arm64-apple-macos13 -fsyntax-only -nostdinc -ffreestanding \
-	-Wall -Wextra -Werror -Wno-unused-parameter
+	-Wall -Wextra -Werror -Wno-unused-parameter -Wshorten-64-to-32
 MACOS_DK_INC = -isystem $(MACOS_RESOURCE_INC) -Imacos/sdk/DriverKit/usr/include -Imacos/sdk
 
 MACOS_DEXT_SRCS += $(sort $(wildcard dext/macos/*.cpp))
-MACOS_DEXT_CXXFLAGS += $(MACOS_APPLE_TARGET) -nostdinc++ -std=c++17 $(MACOS_DK_INC) \
+MACOS_DEXT_CXXFLAGS += $(MACOS_APPLE_TARGET) -nostdinc++ -std=c++17 -Wc++20-extensions $(MACOS_DK_INC) \
 	-Iinclude -Idext/core -Idext/macos -Idext/macos/iig-out
 MACOS_IIG_SRCS += $(sort $(wildcard dext/macos/*.iig))
 MACOS_IIG_CXXFLAGS += -x c++ -include dext/macos/iig-shim.h $(MACOS_APPLE_TARGET) \

@@ -35,6 +35,7 @@ struct VFIOAppleDriver_IVars {
     IOPCIDevice *pci;
     IODispatchQueue *irq_queue;
     IOLock *lock;                       /* one core caller at a time */
+    struct vfa_platform_ops ops;        /* the core keeps a pointer */
     struct vfa_core *core;
     uint8_t mem_index[VFA_NUM_BARS];    /* GetBARInfo's memory index */
     uint64_t bar_size[VFA_NUM_BARS];
@@ -431,24 +432,32 @@ static int op_get_info(void *ctx, struct vfa_platform_info *in)
     return 0;
 }
 
-static const struct vfa_platform_ops kOps = {
-    .get_info = op_get_info,
-    .config_read = op_config_read,
-    .config_write = op_config_write,
-    .mmio_read = op_mmio_read,
-    .mmio_write = op_mmio_write,
-    .rom_read = op_rom_read,
-    .reset = op_reset,
-    .irq_setup = op_irq_setup,
-    .dma_prepare = op_dma_prepare,
-    .dma_complete = op_dma_complete,
-    .irq_page_alloc = op_irq_page_alloc,
-    .irq_page_free = op_irq_page_free,
-    .map_memory = op_map_memory,
-    .notify = op_notify,
-    .session_begin = op_session_begin,
-    .session_end = op_session_end,
-};
+/* Field by field: designated initializers are C++20, a positional list
+ * would silently follow a reordering of platform.h, and a global built at
+ * load time would need a static constructor. */
+static struct vfa_platform_ops make_ops()
+{
+    struct vfa_platform_ops o;
+
+    memset(&o, 0, sizeof(o));
+    o.get_info = op_get_info;
+    o.config_read = op_config_read;
+    o.config_write = op_config_write;
+    o.mmio_read = op_mmio_read;
+    o.mmio_write = op_mmio_write;
+    o.rom_read = op_rom_read;
+    o.reset = op_reset;
+    o.irq_setup = op_irq_setup;
+    o.dma_prepare = op_dma_prepare;
+    o.dma_complete = op_dma_complete;
+    o.irq_page_alloc = op_irq_page_alloc;
+    o.irq_page_free = op_irq_page_free;
+    o.map_memory = op_map_memory;
+    o.notify = op_notify;
+    o.session_begin = op_session_begin;
+    o.session_end = op_session_end;
+    return o;
+}
 
 /* --------------------------------------------------------- lifecycle -- */
 
@@ -527,7 +536,8 @@ kern_return_t IMPL(VFIOAppleDriver, Start)
         goto fail;
     /* A function the quirk table refuses (VFA_QUIRK_NO_BIND) is left
      * alone: nothing was written to it. */
-    d->core = vfa_core_create(&kOps, this, NULL, &err);
+    d->ops = make_ops();
+    d->core = vfa_core_create(&d->ops, this, NULL, &err);
     if (!d->core)
         goto fail;
     kr = RegisterService();
