@@ -14,6 +14,7 @@
 #include <linux/device.h>
 #include <linux/dma-mapping.h>
 #include <linux/pci.h>
+#include <linux/percpu.h>
 #include <linux/rbtree.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
@@ -39,6 +40,10 @@ enum adma_counter {
 	ADMA_C_IRQS,
 	ADMA_C_REBINDS,		/* drivers re-bound to take our ops */
 	ADMA_C_COUNT
+};
+
+struct adma_pcpu {
+	u64 c[ADMA_C_COUNT];
 };
 
 /* A request slot: tag = slot index; the drainer fills it. */
@@ -104,24 +109,28 @@ struct adma {
 	struct work_struct rebind_work;
 	bool ready;		/* rings enabled: ops may be installed */
 
-	atomic64_t c[ADMA_C_COUNT];
+	/* per CPU: the hot paths count with no atomic, no shared line */
+	struct adma_pcpu __percpu *pcpu;
 	struct dentry *debugfs;
 };
 
 void adma_publish_guest_counters(struct adma *ad);
+/* A counter summed over the CPUs (debugfs, the host's report). */
+u64 adma_counter_read(struct adma *ad, enum adma_counter c);
 
 static inline void adma_count(struct adma *ad, enum adma_counter c, long n)
 {
-	atomic64_add(n, &ad->c[c]);
+	this_cpu_add(ad->pcpu->c[c], n);
 }
 
 /*
- * A map was counted: every 256th also tells the host our hit and miss
- * counts (QMP reports them; hits cost no exit, so it cannot count them).
+ * A map was counted: every 256th on a CPU also tells the host our hit and
+ * miss counts (QMP reports them; hits cost no exit, so it cannot count
+ * them).
  */
 static inline void adma_count_map(struct adma *ad)
 {
-	if (!(atomic64_inc_return(&ad->c[ADMA_C_MAPS]) & 255) && ad->ctl)
+	if (!(this_cpu_inc_return(ad->pcpu->c[ADMA_C_MAPS]) & 255) && ad->ctl)
 		adma_publish_guest_counters(ad);
 }
 

@@ -52,6 +52,16 @@ static DEFINE_SPINLOCK(adma_list_lock);
 static struct adma *adma_list[ADMA_MAX_DEVICES];
 static struct dentry *adma_debugfs_root;
 
+u64 adma_counter_read(struct adma *ad, enum adma_counter c)
+{
+	u64 sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += per_cpu_ptr(ad->pcpu, cpu)->c[c];
+	return sum;
+}
+
 bool adma_serves(struct adma *ad, struct device *dev)
 {
 	unsigned int i;
@@ -64,18 +74,22 @@ bool adma_serves(struct adma *ad, struct device *dev)
 	return false;
 }
 
+/*
+ * On every map and unmap, so without a lock: a companion is listed once
+ * it is ready and unlisted only after the functions it serves lost their
+ * drivers (adma_remove), so no DMA call can still be looking at it.
+ */
 struct adma *adma_from_dev(struct device *dev)
 {
-	struct adma *found = NULL;
-	unsigned long flags;
 	unsigned int i;
 
-	spin_lock_irqsave(&adma_list_lock, flags);
-	for (i = 0; i < ARRAY_SIZE(adma_list) && !found; i++)
-		if (adma_list[i] && adma_serves(adma_list[i], dev))
-			found = adma_list[i];
-	spin_unlock_irqrestore(&adma_list_lock, flags);
-	return found;
+	for (i = 0; i < ARRAY_SIZE(adma_list); i++) {
+		struct adma *ad = READ_ONCE(adma_list[i]);
+
+		if (ad && adma_serves(ad, dev))
+			return ad;
+	}
+	return NULL;
 }
 
 static int adma_list_add(struct adma *ad)
@@ -86,7 +100,7 @@ static int adma_list_add(struct adma *ad)
 	spin_lock_irq(&adma_list_lock);
 	for (i = 0; i < ARRAY_SIZE(adma_list); i++) {
 		if (!adma_list[i]) {
-			adma_list[i] = ad;
+			WRITE_ONCE(adma_list[i], ad);
 			ret = 0;
 			break;
 		}
@@ -102,7 +116,7 @@ static void adma_list_del(struct adma *ad)
 	spin_lock_irq(&adma_list_lock);
 	for (i = 0; i < ARRAY_SIZE(adma_list); i++)
 		if (adma_list[i] == ad)
-			adma_list[i] = NULL;
+			WRITE_ONCE(adma_list[i], NULL);
 	spin_unlock_irq(&adma_list_lock);
 }
 
@@ -133,8 +147,8 @@ static int adma_stats_show(struct seq_file *m, void *v)
 	int i;
 
 	for (i = 0; i < ADMA_C_COUNT; i++)
-		seq_printf(m, "%s %lld\n", adma_counter_names[i],
-			   atomic64_read(&ad->c[i]));
+		seq_printf(m, "%s %llu\n", adma_counter_names[i],
+			   adma_counter_read(ad, i));
 	/* The host's view of the budget, read live. */
 	seq_printf(m, "host_used_bytes %llu\n", readq(ad->regs + ADMA_REG_USED_BYTES));
 	seq_printf(m, "host_used_mappings %u\n", readl(ad->regs + ADMA_REG_USED_MAPS));
@@ -295,7 +309,7 @@ static void adma_release_managed(struct adma *ad)
 static int adma_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct adma *ad;
-	int ret, i;
+	int ret;
 
 	ad = devm_kzalloc(&pdev->dev, sizeof(*ad), GFP_KERNEL);
 	if (!ad)
@@ -304,8 +318,9 @@ static int adma_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	spin_lock_init(&ad->sq_lock);
 	spin_lock_init(&ad->cq_lock);
 	INIT_WORK(&ad->rebind_work, adma_rebind_work);
-	for (i = 0; i < ADMA_C_COUNT; i++)
-		atomic64_set(&ad->c[i], 0);
+	ad->pcpu = devm_alloc_percpu(&pdev->dev, struct adma_pcpu);
+	if (!ad->pcpu)
+		return -ENOMEM;
 
 	ret = pcim_enable_device(pdev);
 	if (ret)

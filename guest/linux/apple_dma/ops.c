@@ -66,6 +66,37 @@ static void adma_tt_unpin(struct adma *ad, u64 c)
 	WARN_ONCE(1, "apple_dma: unpin of chunk %llu with no pins\n", c);
 }
 
+/*
+ * More pins on a chunk we already pin (so it stays mapped): one atomic for
+ * a run of scatter-gather elements in the same chunk.
+ */
+static bool adma_tt_pin_more(struct adma *ad, u64 c, u64 n)
+{
+	u64 w = READ_ONCE(ad->tt[c]), seen;
+
+	for (;;) {
+		if (ADMA_TT_PINS(w) + n > ADMA_TT_PIN_MAX)
+			return false;
+		seen = cmpxchg(&ad->tt[c], w, w + n * ADMA_TT_PIN_ONE);
+		if (seen == w)
+			return true;
+		w = seen;
+	}
+}
+
+static void adma_tt_unpin_n(struct adma *ad, u64 c, u64 n)
+{
+	u64 w = READ_ONCE(ad->tt[c]), seen;
+
+	while (ADMA_TT_PINS(w) >= n) {
+		seen = cmpxchg(&ad->tt[c], w, w - n * ADMA_TT_PIN_ONE);
+		if (seen == w)
+			return;
+		w = seen;
+	}
+	WARN_ONCE(1, "apple_dma: unpin of %llu from chunk %llu with fewer pins\n", n, c);
+}
+
 static u64 adma_chunk_bytes(struct adma *ad, u64 c)
 {
 	return min_t(u64, 1ull << ad->chunk_shift,
@@ -381,21 +412,69 @@ static void adma_unmap_page(struct device *dev, dma_addr_t addr, size_t size,
 		adma_unmap_one(ad, addr, size);
 }
 
+/* A run of unmaps inside one chunk node: one unpin of all of them. */
+struct adma_unmap_run {
+	dma_addr_t iova;
+	u64 size;
+	u64 chunk;
+	u64 pins;
+};
+
+static void adma_unmap_run_flush(struct adma *ad, struct adma_unmap_run *run)
+{
+	if (run->pins)
+		adma_tt_unpin_n(ad, run->chunk, run->pins);
+	run->pins = 0;
+}
+
 static void adma_unmap_sg(struct device *dev, struct scatterlist *sgl,
 			  int nents, enum dma_data_direction dir,
 			  unsigned long attrs)
 {
 	struct adma *ad = adma_from_dev(dev);
+	struct adma_unmap_run run = { 0 };
 	struct scatterlist *sg;
+	unsigned long flags;
 	int i;
 
 	if (!ad)
 		return;
 	for_each_sg(sgl, sg, nents, i) {
-		if (sg_dma_address(sg) == DMA_MAPPING_ERROR || !sg_dma_len(sg))
+		dma_addr_t addr = sg_dma_address(sg);
+		size_t len = sg_dma_len(sg);
+		struct adma_range *r;
+
+		if (addr == DMA_MAPPING_ERROR || !len)
 			break;
-		adma_unmap_one(ad, sg_dma_address(sg), sg_dma_len(sg));
+		/*
+		 * Within the chunk the last element was in: we pin it, so its
+		 * node is live and needs no second lookup.
+		 */
+		if (run.pins && addr >= run.iova && addr - run.iova < run.size &&
+		    len <= run.size - (addr - run.iova)) {
+			run.pins++;
+			adma_count(ad, ADMA_C_UNMAPS, 1);
+			continue;
+		}
+		adma_unmap_run_flush(ad, &run);
+		if (!(ad->win_size && addr >= ad->win_iova &&
+		      addr - ad->win_iova < ad->win_size)) {
+			spin_lock_irqsave(&ad->tree_lock, flags);
+			r = adma_tree_find(ad, addr);
+			if (r && !r->handle && len <= r->size - (addr - r->iova)) {
+				run = (struct adma_unmap_run) {
+					.iova = r->iova, .size = r->size,
+					.chunk = r->chunk, .pins = 1,
+				};
+				spin_unlock_irqrestore(&ad->tree_lock, flags);
+				adma_count(ad, ADMA_C_UNMAPS, 1);
+				continue;
+			}
+			spin_unlock_irqrestore(&ad->tree_lock, flags);
+		}
+		adma_unmap_one(ad, addr, len);
 	}
+	adma_unmap_run_flush(ad, &run);
 }
 
 /* Send the batch of misses; 0 or an errno (elements keep what they got). */
@@ -432,6 +511,39 @@ static int adma_sg_flush(struct adma *ad, struct adma_sqe *e,
 	return 0;
 }
 
+/* Take the pins a run of elements still owes (the first one is taken). */
+static bool adma_sg_run_flush(struct adma *ad, u64 chunk, u64 *pins)
+{
+	bool ok = *pins <= 1 || adma_tt_pin_more(ad, chunk, *pins - 1);
+
+	if (ok)
+		*pins = 0;
+	return ok;
+}
+
+/*
+ * The run's pins could not be taken (a chunk at ADMA_TT_PIN_MAX): the
+ * elements after the run's first, consecutive in its chunk, hold none.
+ */
+static void adma_sg_forget_run(struct adma *ad, struct scatterlist *sgl, int nents,
+			       int first, u64 chunk)
+{
+	struct scatterlist *sg;
+	int i;
+
+	for_each_sg(sgl, sg, nents, i) {
+		u64 off = sg_phys(sg) - ad->ram_gpa;
+
+		if (i <= first)
+			continue;
+		if (!sg_dma_len(sg) || off >> ad->chunk_shift != chunk ||
+		    adma_in_window(ad, sg_phys(sg), sg->length))
+			break;
+		sg_dma_address(sg) = DMA_MAPPING_ERROR;
+		sg_dma_len(sg) = 0;
+	}
+}
+
 /*
  * Elements the window or the table answer are mapped at once; the rest
  * go to the host in batches of up to ADMA_SG_BATCH entries, one doorbell
@@ -444,7 +556,9 @@ static int adma_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
 	struct scatterlist *sg, *miss[ADMA_SG_BATCH];
 	struct adma_sqe e[ADMA_SG_BATCH];
 	unsigned int nmiss = 0;
-	int i, ret = 0;
+	u64 run_chunk = 0, run_pins = 0;
+	dma_addr_t run_iova = 0;
+	int i, ret = 0, run_first = 0;
 
 	if (!ad)
 		return -EIO;
@@ -454,6 +568,7 @@ static int adma_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
 	}
 	for_each_sg(sgl, sg, nents, i) {
 		phys_addr_t phys = sg_phys(sg);
+		u64 off = phys - ad->ram_gpa;
 		dma_addr_t iova;
 
 		if (!sg->length || sg->length > ad->max_map ||
@@ -462,10 +577,34 @@ static int adma_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
 			goto fail;
 		}
 		adma_count_map(ad);
+		/*
+		 * In the chunk the last element pinned: that pin keeps it
+		 * mapped, so this one's pin can wait and join the others'.
+		 */
+		if (run_pins && off >> ad->chunk_shift == run_chunk &&
+		    (off + sg->length - 1) >> ad->chunk_shift == run_chunk &&
+		    !adma_in_window(ad, phys, sg->length)) {
+			sg_dma_address(sg) = run_iova + (off - (run_chunk << ad->chunk_shift));
+			sg_dma_len(sg) = sg->length;
+			run_pins++;
+			adma_count(ad, ADMA_C_TT_HITS, 1);
+			continue;
+		}
+		if (!adma_sg_run_flush(ad, run_chunk, &run_pins)) {
+			ret = -ENOMEM;
+			goto fail;
+		}
 		iova = adma_map_fast(ad, phys, sg->length);
 		if (iova != DMA_MAPPING_ERROR) {
 			sg_dma_address(sg) = iova;
 			sg_dma_len(sg) = sg->length;
+			if (ad->tt && !adma_in_window(ad, phys, sg->length) &&
+			    off >> ad->chunk_shift == (off + sg->length - 1) >> ad->chunk_shift) {
+				run_chunk = off >> ad->chunk_shift;
+				run_iova = iova - (off - (run_chunk << ad->chunk_shift));
+				run_pins = 1;
+				run_first = i;
+			}
 			continue;
 		}
 		adma_count(ad, ADMA_C_MISSES, 1);
@@ -478,6 +617,10 @@ static int adma_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
 				goto fail;
 		}
 	}
+	if (!adma_sg_run_flush(ad, run_chunk, &run_pins)) {
+		ret = -ENOMEM;
+		goto fail;
+	}
 	ret = adma_sg_flush(ad, e, miss, nmiss);
 	if (ret)
 		goto fail;
@@ -489,7 +632,14 @@ static int adma_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
 	}
 	return nents;
 fail:
-	/* Undo every element that got an address (they are not contiguous). */
+	/*
+	 * Undo every element that got an address (they are not contiguous);
+	 * a run's pins not taken yet are taken first, so each element gives
+	 * back exactly one.  (If even that fails, the run's elements lose
+	 * their addresses and give back nothing.)
+	 */
+	if (!adma_sg_run_flush(ad, run_chunk, &run_pins))
+		adma_sg_forget_run(ad, sgl, nents, run_first, run_chunk);
 	for_each_sg(sgl, sg, nents, i) {
 		if (sg_dma_address(sg) != DMA_MAPPING_ERROR && sg_dma_len(sg))
 			adma_unmap_one(ad, sg_dma_address(sg), sg_dma_len(sg));

@@ -27,10 +27,10 @@ void adma_publish_guest_counters(struct adma *ad)
 	struct adma_ring_ctl *ctl = ad->ctl;
 
 	WRITE_ONCE(ctl->guest_hits,
-		   atomic64_read(&ad->c[ADMA_C_WINDOW_HITS]) +
-		   atomic64_read(&ad->c[ADMA_C_TT_HITS]));
-	WRITE_ONCE(ctl->guest_misses, atomic64_read(&ad->c[ADMA_C_MISSES]));
-	WRITE_ONCE(ctl->guest_errors, atomic64_read(&ad->c[ADMA_C_ERRORS]));
+		   adma_counter_read(ad, ADMA_C_WINDOW_HITS) +
+		   adma_counter_read(ad, ADMA_C_TT_HITS));
+	WRITE_ONCE(ctl->guest_misses, adma_counter_read(ad, ADMA_C_MISSES));
+	WRITE_ONCE(ctl->guest_errors, adma_counter_read(ad, ADMA_C_ERRORS));
 }
 
 static void adma_doorbell(struct adma *ad)
