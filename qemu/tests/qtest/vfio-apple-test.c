@@ -910,6 +910,7 @@ static void test_companion_map(void)
     struct adma_cqe r;
     uint64_t win_iova, w;
     g_autoptr(QDict) ci = NULL;
+    g_autofree char *hmp = NULL;
 
     sim_start(&s, NULL);
     comp_open(&c, &s, NULL);
@@ -948,6 +949,9 @@ static void test_companion_map(void)
     ci = comp_info(&c);
     g_assert_cmpuint(qdict_get_int(ci, "entries"), ==, 3);
     g_assert_cmpuint(qdict_get_int(ci, "errors"), ==, 0);
+    hmp = qtest_hmp(c.qts, "info vfio-apple");
+    g_assert(strstr(hmp, "companion /machine/peripheral/adma0"));
+    g_assert(strstr(hmp, "entries 3,"));
     g_assert_cmpuint(qdict_get_int(ci, "chunks-mapped") +
                      qdict_get_int(ci, "spans-mapped"), >=, 2);
 
