@@ -64,7 +64,7 @@ if GIT_AUTHOR_NAME="$export_id_name" GIT_AUTHOR_EMAIL="$export_id_mail" \
 	"$top/scripts/qemu-export-patches.sh" "$tmp/series" >"$tmp/export.out" 2>"$tmp/export.err"; then
 	res 0 export-series-checkpatch-clean
 	firstp=$(ls "$tmp/series" | grep -v cover-letter | head -1)
-	if grep -q '^Subject: \[PATCH 1/[0-9]*\] vfio/pci: use the write side of EventNotifier' "$tmp/series/$firstp"; then
+	if grep -q '^Subject: \[PATCH 0*1/[0-9]*\] vfio/pci: use the write side of EventNotifier' "$tmp/series/$firstp"; then
 		res 0 export-series-first-patch-is-eventnotifier
 	else
 		res 1 export-series-first-patch-is-eventnotifier "first patch: $firstp: $(grep -m1 '^Subject' "$tmp/series/$firstp")"

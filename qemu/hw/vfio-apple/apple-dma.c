@@ -631,8 +631,6 @@ static void *apple_dma_thread(void *opaque)
 
     rcu_register_thread();
     while (!qatomic_read(&s->stop)) {
-        bool worked = false;
-
         qemu_event_reset(&s->kick);
         qemu_mutex_lock(&s->lock);
         if (qatomic_xchg(&s->reset_pending, false)) {
@@ -649,7 +647,6 @@ static void *apple_dma_thread(void *opaque)
                    !qatomic_read(&s->reset_pending) &&
                    (qatomic_read(&s->status) & ADMA_STATUS_ENABLED)) {
                 if (apple_dma_process(s, APPLE_DMA_BATCH)) {
-                    worked = true;
                     until = get_clock() + s->poll_us * SCALE_US;
                     continue;
                 }
@@ -673,7 +670,6 @@ static void *apple_dma_thread(void *opaque)
             }
         }
         qemu_mutex_unlock(&s->lock);
-        (void)worked;
         qemu_event_wait(&s->kick);
     }
     rcu_unregister_thread();
@@ -906,7 +902,7 @@ static void apple_dma_write(void *opaque, hwaddr addr, uint64_t val,
 
     switch (addr) {
     case ADMA_REG_DOORBELL:
-        s->n.doorbells++;
+        qatomic_inc(&s->n.doorbells);
         if (s->sync_baseline) {
             apple_dma_doorbell_sync(s);
         } else {
@@ -998,39 +994,43 @@ static void apple_dma_device_release(void *opaque)
     s->dev = NULL;
 }
 
+/*
+ * QMP and HMP, under the BQL: no s->lock, which the ring thread holds
+ * across dext calls (a stuck dext must not stall the monitor).  Counters
+ * are read as they are; a report may be a moment old.
+ */
 static void apple_dma_info(void *opaque, VfioAppleInfo *info)
 {
     AppleDMAState *s = opaque;
     VfioAppleCompanionInfo *c = g_new0(VfioAppleCompanionInfo, 1);
+    struct adma_ring_ctl *ctl = qatomic_read(&s->ctl);
 
-    qemu_mutex_lock(&s->lock);
     c->qom_path = object_get_canonical_path(OBJECT(s));
     c->enabled = qatomic_read(&s->status) & ADMA_STATUS_ENABLED;
     c->sync_baseline = s->sync_baseline;
     c->chunk_size = s->chunk_size;
-    c->used_bytes = s->used_bytes;
-    c->used_mappings = s->used_maps;
-    c->peak_bytes = s->n.peak_bytes;
-    c->peak_mappings = s->n.peak_mappings;
-    c->chunks_mapped = s->chunks_mapped;
-    c->spans_mapped = s->spans_mapped;
-    c->doorbells = s->n.doorbells;
-    c->entries = s->n.entries;
-    c->dart_maps = s->n.dart_maps;
-    c->dart_unmaps = s->n.dart_unmaps;
-    c->pins = s->n.pins;
-    c->evictions = s->n.evictions;
-    c->errors = s->n.errors;
-    c->errors_not_ram = s->n.errors_not_ram;
-    c->errors_no_space = s->n.errors_no_space;
+    c->used_bytes = qatomic_read(&s->used_bytes);
+    c->used_mappings = qatomic_read(&s->used_maps);
+    c->peak_bytes = qatomic_read(&s->n.peak_bytes);
+    c->peak_mappings = qatomic_read(&s->n.peak_mappings);
+    c->chunks_mapped = qatomic_read(&s->chunks_mapped);
+    c->spans_mapped = qatomic_read(&s->spans_mapped);
+    c->doorbells = qatomic_read(&s->n.doorbells);
+    c->entries = qatomic_read(&s->n.entries);
+    c->dart_maps = qatomic_read(&s->n.dart_maps);
+    c->dart_unmaps = qatomic_read(&s->n.dart_unmaps);
+    c->pins = qatomic_read(&s->n.pins);
+    c->evictions = qatomic_read(&s->n.evictions);
+    c->errors = qatomic_read(&s->n.errors);
+    c->errors_not_ram = qatomic_read(&s->n.errors_not_ram);
+    c->errors_no_space = qatomic_read(&s->n.errors_no_space);
     c->interrupts = qatomic_read(&s->n.interrupts);
     c->bus_master_held = s->dev->bme_held;
-    if (s->ctl) {
+    if (ctl) {
         /* The guest's own count: reported, never used for a decision. */
-        c->guest_hits = le64_to_cpu(qatomic_read(&s->ctl->guest_hits));
-        c->guest_misses = le64_to_cpu(qatomic_read(&s->ctl->guest_misses));
+        c->guest_hits = le64_to_cpu(qatomic_read(&ctl->guest_hits));
+        c->guest_misses = le64_to_cpu(qatomic_read(&ctl->guest_misses));
     }
-    qemu_mutex_unlock(&s->lock);
     info->companion = c;
 }
 
