@@ -1,8 +1,9 @@
 /*
  * The decisions of the IOKit transport that do not need IOKit, kept here
  * so that they are unit-tested on Linux (tests/unit/test_client_iokit_*):
- * which dext instance serves a host location, how an IOReturn becomes a
- * transport result, how a memory type is mapped.  transport-iokit.c is
+ * which dext instance serves a host location, which root port a function
+ * is below, how an IOReturn becomes a transport result, how a memory type
+ * is mapped.  transport-iokit.c is
  * only the glue between these and IOKit's calls.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -33,8 +34,8 @@ struct vfa_host_loc {
 /*
  * Parse "[domain:]bus:dev.fn[@root-port]" (hex numbers, as lspci and the
  * vfio-apple command print them; the root port as the IORegistry names it,
- * as GET_IDENTITY's `location` reports it).  0 or -EINVAL with the reason
- * in @err.
+ * e.g. pcic0-bridge, or "regid:0x<id>", the function's registry ID).  0
+ * or -EINVAL with the reason in @err.
  */
 int vfa_iokit_parse_location(const char *s, struct vfa_host_loc *out,
                              char *err, size_t errlen);
@@ -45,21 +46,82 @@ void vfa_iokit_format_location(const struct vfa_host_loc *l, char *buf,
 
 /* What one dext instance said it serves (from its GET_IDENTITY). */
 struct vfa_iokit_candidate {
-    struct vfa_host_loc loc;    /* root_port: the identity's `location` */
+    struct vfa_host_loc loc;    /* root_port: found by vfa_iokit_root_port */
+    uint64_t regid;             /* the IOPCIDevice's registry ID; 0 unknown */
     uint16_t vendor_id, device_id;
 };
 
 /*
+ * A root port given as "regid:0x<hex>" names the function by its
+ * IORegistry entry ID instead: what GET_IDENTITY's `location` carries,
+ * and the way to tell apart two functions whose roots share a name.
+ */
+#define VFA_IOKIT_REGID_PREFIX "regid:"
+
+/* "regid:0x<1 to 16 hex digits>" into *id: 0, or -EINVAL. */
+int vfa_iokit_parse_regid(const char *s, uint64_t *id);
+
+/*
+ * The location that selects candidate @i of @c alone, into @l: its BDF and
+ * root port name, or "regid:0x<id>" in the name's place when another
+ * candidate has the same BDF and root port name (two roots of one name).
+ */
+void vfa_iokit_unique_location(const struct vfa_iokit_candidate *c, size_t n,
+                               size_t i, struct vfa_host_loc *l);
+
+/*
  * Pick the candidate serving @want.  The BDF must match; a root port in
- * @want must match too.  Without one, a BDF that several root ports have
- * (Apple Silicon numbers each root's buses from the same base) is refused.
+ * @want must match too (its name, or with "regid:0x<id>" the function's
+ * registry ID).  Without one, a BDF that several root ports have (Apple
+ * Silicon numbers each root's buses from the same base) is refused.
  * Returns the index, or -ENOENT (nothing serves it; @err lists what the
- * dext serves) or -EEXIST (ambiguous; @err lists the candidates with the
- * host-root-port value that selects each).
+ * dext serves), -EEXIST (ambiguous; @err lists the candidates with the
+ * host-root-port value that selects each, vfa_iokit_unique_location) or
+ * -EINVAL (a malformed "regid:").
  */
 int vfa_iokit_choose(const struct vfa_iokit_candidate *c, size_t n,
                      const struct vfa_host_loc *want, char *err,
                      size_t errlen);
+
+/* --- the root port, from the IORegistry --- */
+
+/*
+ * The IOService plane as the root-port walk reads it: callbacks over
+ * opaque handles, 0 meaning none.  transport-iokit.c passes IOKit's calls
+ * (io_registry_entry_t handles); the unit tests pass a fake tree.
+ */
+struct vfa_iokit_registry_ops {
+    /* @obj's first parent in the IOService plane, a new reference; 0 if none */
+    uintptr_t (*parent)(void *ctx, uintptr_t obj);
+    /* whether @obj is an IOPCIDevice (or of a subclass) */
+    bool (*is_pci_device)(void *ctx, uintptr_t obj);
+    /* @obj's registry name into @buf (@len bytes): 0, or -1 */
+    int (*name)(void *ctx, uintptr_t obj, char *buf, size_t len);
+    /* @obj's registry entry ID: 0, or -1 */
+    int (*registry_id)(void *ctx, uintptr_t obj, uint64_t *id);
+    /* drop a reference parent() returned */
+    void (*release)(void *ctx, uintptr_t obj);
+};
+
+/* Most parent() calls one walk makes (a Thunderbolt chain needs ~12). */
+#define VFA_IOKIT_WALK_MAX      32
+/* The longest registry name IOKit returns, NUL included (io_name_t). */
+#define VFA_IOKIT_NAME_MAX      128
+
+/*
+ * The root port above the dext's @service, into @root (@rootlen bytes).
+ * The service's provider must be an IOPCIDevice whose registry ID is
+ * @regid, the one the dext reported: a function that is not the one the
+ * dext says it serves is refused.  The root port is the topmost
+ * IOPCIDevice above it: up to where the chain leaves the PCI tree.
+ * 0, or -ENODEV (the registry is not as expected: detached, no PCI
+ * parent, the walk too long), -EPERM (registry ID mismatch) or
+ * -ENAMETOOLONG, with the reason in @err.  Releases every reference it
+ * takes; @service stays the caller's.
+ */
+int vfa_iokit_root_port(const struct vfa_iokit_registry_ops *ops, void *ctx,
+                        uintptr_t service, uint64_t regid, char *root,
+                        size_t rootlen, char *err, size_t errlen);
 
 /*
  * transport-iokit.c (macOS only): what every dext instance serves, up

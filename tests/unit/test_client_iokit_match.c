@@ -1,7 +1,8 @@
 /*
  * Unit tests of the IOKit transport's portable half (client/iokit-match.c,
  * client/iokit-callq.c): the code that decides which dext instance serves
- * a host location, what an IOReturn means, how memory is mapped, and how a
+ * a host location, which root port a function is below (over a fake
+ * IORegistry), what an IOReturn means, how memory is mapped, and how a
  * call that never returns is given up on.  transport-iokit.c only glues
  * these to IOKit, so this is what the macOS transport's behaviour rests on.
  */
@@ -50,6 +51,26 @@ static void test_parse_forms(void **state)
     assert_int_equal(l.dev, 0x1e);
     assert_int_equal(l.fn, 3);
     assert_string_equal(l.root_port, "pcic1-bridge");
+
+    assert_int_equal(vfa_iokit_parse_location("1:00.0@regid:0x100000A2c",
+                                              &l, err, sizeof(err)), 0);
+    assert_string_equal(l.root_port, "regid:0x100000A2c");
+}
+
+static void test_parse_regid(void **state)
+{
+    uint64_t id = 7;
+
+    assert_int_equal(vfa_iokit_parse_regid("regid:0x100000a2c", &id), 0);
+    assert_true(id == 0x100000a2cull);
+    assert_int_equal(vfa_iokit_parse_regid("regid:0xFFFFFFFFFFFFFFFF", &id),
+                     0);
+    assert_true(id == UINT64_MAX);
+    id = 7;
+    assert_int_equal(vfa_iokit_parse_regid("regid:0x1 ", &id), -EINVAL);
+    assert_int_equal(vfa_iokit_parse_regid("pcic0-bridge", &id), -EINVAL);
+    assert_int_equal(vfa_iokit_parse_regid(NULL, &id), -EINVAL);
+    assert_true(id == 7);
 }
 
 static void test_parse_rejects(void **state)
@@ -60,6 +81,11 @@ static void test_parse_rejects(void **state)
         "g:00.0", "0:0:0:00.0",
         "0000:03:00.0@0123456789012345678901234567890123456789012345678901"
         "234567890123",
+        /* the registry-ID form: hex, 1 to 16 digits, never 0 */
+        "0000:03:00.0@regid:", "0000:03:00.0@regid:0x",
+        "0000:03:00.0@regid:1234", "0000:03:00.0@regid:0xzz",
+        "0000:03:00.0@regid:0x12g", "0000:03:00.0@regid:0x0",
+        "0000:03:00.0@regid:0x10000000000000000",
     };
     struct vfa_host_loc l;
     char err[256];
@@ -101,6 +127,16 @@ static struct vfa_iokit_candidate cand(uint8_t bus, uint8_t dev, uint8_t fn,
     c.loc.dev = dev;
     c.loc.fn = fn;
     snprintf(c.loc.root_port, sizeof(c.loc.root_port), "%s", root);
+    return c;
+}
+
+/* A function at bus:00.0 that the registry knows as @regid. */
+static struct vfa_iokit_candidate cand_id(uint8_t bus, const char *root,
+                                          uint16_t vendor, uint64_t regid)
+{
+    struct vfa_iokit_candidate c = cand(bus, 0, 0, root, vendor);
+
+    c.regid = regid;
     return c;
 }
 
@@ -164,6 +200,72 @@ static void test_choose_duplicate_refused(void **state)
     assert_int_equal(vfa_iokit_choose(c, 2, &w, err, sizeof(err)), -EEXIST);
 }
 
+/* vfa_iokit_choose for bus:00.0@root, its message into @err (512). */
+static int choose_bus(const struct vfa_iokit_candidate *c, size_t n,
+                      uint8_t bus, const char *root, char *err)
+{
+    struct vfa_host_loc w = want(bus, 0, 0, root);
+
+    err[0] = 0;
+    return vfa_iokit_choose(c, n, &w, err, 512);
+}
+
+/*
+ * Two roots that share a name (two controllers each calling theirs
+ * pcic0-bridge): the name cannot tell them apart, the registry ID can.
+ */
+static void test_choose_by_regid(void **state)
+{
+    struct vfa_iokit_candidate c[3] = {
+        cand_id(1, "pcic0-bridge", 0x144d, 0x100000a01),
+        cand_id(1, "pcic0-bridge", 0x1002, 0x100000b02),
+        cand_id(1, "pcic2-bridge", 0x10de, 0x100000c03),
+    };
+    char e[512] = "";
+
+    assert_int_equal(choose_bus(c, 3, 1, "pcic0-bridge", e), -EEXIST);
+    /* Listed so that each line selects one: the shared name is no use. */
+    assert_non_null(strstr(e, "0000:01:00.0@regid:0x100000a01 (144d:0001)"));
+    assert_non_null(strstr(e, "0000:01:00.0@regid:0x100000b02 (1002:0001)"));
+    assert_null(strstr(e, "@pcic0-bridge ("));
+    /* The unique name stays a name. */
+    assert_non_null(strstr(e, "0000:01:00.0@pcic2-bridge (10de:0001)"));
+
+    assert_int_equal(choose_bus(c, 3, 1, "regid:0x100000b02", e), 1);
+    assert_int_equal(choose_bus(c, 3, 1, "regid:0x100000C03", e), 2);
+    /* The ID must be the function's, at that BDF. */
+    assert_int_equal(choose_bus(c, 3, 1, "regid:0x100000d04", e), -ENOENT);
+    assert_non_null(strstr(e, "with registry ID 'regid:0x100000d04'"));
+    assert_int_equal(choose_bus(c, 3, 2, "regid:0x100000b02", e), -ENOENT);
+    assert_int_equal(choose_bus(c, 3, 1, "regid:0xzz", e), -EINVAL);
+    assert_non_null(strstr(e, "bad registry ID"));
+    /* 0 is "ID unknown" in a candidate: never a registry ID to select. */
+    c[1].regid = 0;
+    assert_int_equal(choose_bus(c, 3, 1, "regid:0x0", e), -EINVAL);
+}
+
+static void test_unique_location(void **state)
+{
+    struct vfa_iokit_candidate c[3] = {
+        cand_id(1, "pcic0-bridge", 1, 0x1000001f0),
+        cand_id(1, "pcic0-bridge", 2, 0x1000002f0),
+        cand_id(2, "pcic0-bridge", 3, 0x1000003f0),
+    };
+    struct vfa_host_loc l;
+    char buf[96];
+
+    vfa_iokit_unique_location(c, 3, 1, &l);
+    vfa_iokit_format_location(&l, buf, sizeof(buf));
+    assert_string_equal(buf, "0000:01:00.0@regid:0x1000002f0");
+    vfa_iokit_unique_location(c, 3, 2, &l);
+    vfa_iokit_format_location(&l, buf, sizeof(buf));
+    assert_string_equal(buf, "0000:02:00.0@pcic0-bridge");
+    /* No ID to fall back on: the name, as it was. */
+    c[0].regid = 0;
+    vfa_iokit_unique_location(c, 3, 0, &l);
+    assert_string_equal(l.root_port, "pcic0-bridge");
+}
+
 static void test_choose_not_found(void **state)
 {
     struct vfa_iokit_candidate c[2] = {
@@ -201,6 +303,232 @@ static void test_choose_small_buffer(void **state)
     assert_int_equal(vfa_iokit_choose(c, 2, &w, err, 16), -EEXIST);
     assert_int_equal(strlen(err), 15);
     assert_int_equal(err[16], 'x');
+}
+
+/* ----------------------------------------------------- root-port walk -- */
+
+/*
+ * A fake IOService plane: node h (1...) with its parent (0: none), whether
+ * it is an IOPCIDevice, its registry name and ID.  It counts references:
+ * every one parent() hands out must come back through release().
+ */
+struct fake_node {
+    uintptr_t parent;
+    bool pci;
+    const char *name;
+    uint64_t regid;
+};
+
+static struct {
+    struct fake_node node[64];
+    uintptr_t n;
+    int refs;
+    unsigned parent_calls;
+} reg;
+
+static uintptr_t node(uintptr_t parent, bool pci, const char *name,
+                      uint64_t regid)
+{
+    assert_true(reg.n + 1 < sizeof(reg.node) / sizeof(reg.node[0]));
+    reg.node[++reg.n] = (struct fake_node){ parent, pci, name, regid };
+    return reg.n;
+}
+
+static struct fake_node *node_of(uintptr_t h)
+{
+    assert_true(h >= 1 && h <= reg.n);
+    return &reg.node[h];
+}
+
+static uintptr_t f_parent(void *ctx, uintptr_t h)
+{
+    uintptr_t p = node_of(h)->parent;
+
+    reg.parent_calls++;
+    reg.refs += p != 0;
+    return p;
+}
+
+static bool f_pci(void *ctx, uintptr_t h)
+{
+    return node_of(h)->pci;
+}
+
+/* As IORegistryEntryGetName fills an io_name_t. */
+static int f_name(void *ctx, uintptr_t h, char *buf, size_t len)
+{
+    assert_int_equal(len, VFA_IOKIT_NAME_MAX);
+    snprintf(buf, len, "%s", node_of(h)->name);
+    return 0;
+}
+
+static int f_id(void *ctx, uintptr_t h, uint64_t *id)
+{
+    *id = node_of(h)->regid;
+    return 0;
+}
+
+static void f_release(void *ctx, uintptr_t h)
+{
+    node_of(h);
+    assert_true(reg.refs > 0);
+    reg.refs--;
+}
+
+static const struct vfa_iokit_registry_ops fake_ops = {
+    .parent = f_parent, .is_pci_device = f_pci, .name = f_name,
+    .registry_id = f_id, .release = f_release,
+};
+
+static int reg_reset(void **state)
+{
+    memset(&reg, 0, sizeof(reg));
+    return 0;
+}
+
+/*
+ * Apple Silicon's chain, ioreg -p IOService: arm-io > apcie (platform
+ * device) > the PCIe controller's driver > the root port (IOPCIDevice) >
+ * IOPP (IOPCI2PCIBridge) > [a Thunderbolt switch's upstream and downstream
+ * ports, each an IOPCIDevice with its IOPP] x @switches > the endpoint
+ * (IOPCIDevice, @regid) > the dext's service.  Returns the service.
+ */
+static uintptr_t chain(const char *root, unsigned switches, uint64_t regid)
+{
+    uintptr_t h = node(0, false, "arm-io", 0x100000010);
+
+    h = node(h, false, "apcie", 0x100000020);
+    h = node(h, false, "AppleT8103PCIe", 0x100000030);
+    h = node(h, true, root, 0x100000040);
+    h = node(h, false, "IOPP", 0x100000050);
+    while (switches--) {
+        h = node(h, true, "pci-bridge@0", 0x100000060 + switches);
+        h = node(h, false, "IOPP", 0x100000070 + switches);
+        h = node(h, true, "pci-bridge@1", 0x100000080 + switches);
+        h = node(h, false, "IOPP", 0x100000090 + switches);
+    }
+    h = node(h, true, "pci144d,a80a", regid);
+    return node(h, false, "VFIOAppleDriver", 0x1000000f0);
+}
+
+static int walk(uintptr_t svc, uint64_t regid, char *root, char *err,
+                size_t errlen)
+{
+    int r = vfa_iokit_root_port(&fake_ops, NULL, svc, regid, root, 64, err,
+                                errlen);
+
+    /* Whatever the outcome, every reference came back. */
+    assert_int_equal(reg.refs, 0);
+    assert_true(reg.parent_calls <= VFA_IOKIT_WALK_MAX);
+    return r;
+}
+
+static void test_root_port_plain(void **state)
+{
+    uintptr_t svc = chain("pcic0-bridge", 0, 0x100000a2c);
+    char root[64] = "", err[256] = "";
+
+    assert_int_equal(walk(svc, 0x100000a2c, root, err, sizeof(err)), 0);
+    assert_string_equal(root, "pcic0-bridge");
+}
+
+/* Behind an enclosure's switches: the root port, not a switch port. */
+static void test_root_port_thunderbolt(void **state)
+{
+    uintptr_t svc = chain("pcic2-bridge", 2, 0x100000b3d);
+    char root[64] = "", err[256] = "";
+
+    assert_int_equal(walk(svc, 0x100000b3d, root, err, sizeof(err)), 0);
+    assert_string_equal(root, "pcic2-bridge");
+}
+
+/* The dext says it serves another function than it is attached to. */
+static void test_root_port_regid_mismatch(void **state)
+{
+    uintptr_t svc = chain("pcic0-bridge", 1, 0x100000a2c);
+    char root[64] = "untouched", err[256] = "";
+
+    assert_int_equal(walk(svc, 0x100000a2d, root, err, sizeof(err)), -EPERM);
+    assert_non_null(strstr(err, "regid:0x100000a2d"));
+    assert_non_null(strstr(err, "regid:0x100000a2c"));
+    assert_non_null(strstr(err, "refused"));
+    assert_string_equal(root, "untouched");
+}
+
+/* A registry that never leaves the PCI tree: bounded, refused. */
+static void test_root_port_bounded(void **state)
+{
+    uintptr_t a, b, svc;
+    char root[64] = "untouched", err[256] = "";
+    unsigned i;
+
+    /* a loop of two IOPCIDevices */
+    a = node(0, true, "pci-a", 0x100000a00);
+    b = node(a, true, "pci-b", 0x100000b00);
+    reg.node[a].parent = b;
+    svc = node(b, false, "VFIOAppleDriver", 0x100000c00);
+    assert_int_equal(walk(svc, 0x100000b00, root, err, sizeof(err)), -ENODEV);
+    assert_non_null(strstr(err, "within 32 registry levels"));
+    assert_string_equal(root, "untouched");
+
+    /* a chain of bridges deeper than the bound */
+    reg_reset(NULL);
+    a = node(0, false, "AppleT8103PCIe", 0x100000010);
+    for (i = 0; i < 20; i++) {
+        a = node(a, true, "pci-bridge", 0x100000100 + i);
+        a = node(a, false, "IOPP", 0x100000200 + i);
+    }
+    a = node(a, true, "pci144d,a80a", 0x100000a2c);
+    svc = node(a, false, "VFIOAppleDriver", 0x1000000f0);
+    assert_int_equal(walk(svc, 0x100000a2c, root, err, sizeof(err)), -ENODEV);
+    assert_string_equal(root, "untouched");
+}
+
+static void test_root_port_name_too_long(void **state)
+{
+    static const char n63[] = "012345678901234567890123456789012345678901234"
+                              "567890123456789012";
+    static const char n64[] = "012345678901234567890123456789012345678901234"
+                              "5678901234567890123";
+    uintptr_t svc = chain(n64, 0, 0x100000a2c);
+    char root[64] = "untouched", err[256] = "";
+
+    assert_int_equal(sizeof(n63), 64);
+    assert_int_equal(walk(svc, 0x100000a2c, root, err, sizeof(err)),
+                     -ENAMETOOLONG);
+    assert_non_null(strstr(err, "longer than 63"));
+    assert_string_equal(root, "untouched");
+    reg_reset(NULL);
+    svc = chain(n63, 0, 0x100000a2c);
+    assert_int_equal(walk(svc, 0x100000a2c, root, err, sizeof(err)), 0);
+    assert_string_equal(root, n63);
+}
+
+static void test_root_port_missing_parent(void **state)
+{
+    uintptr_t svc, pcidev, iopp;
+    char root[64] = "untouched", err[256] = "";
+
+    /* the service detached: no provider at all */
+    svc = node(0, false, "VFIOAppleDriver", 0x1000000f0);
+    assert_int_equal(walk(svc, 0x100000a2c, root, err, sizeof(err)), -ENODEV);
+    assert_non_null(strstr(err, "no provider"));
+
+    /* a provider that is no IOPCIDevice */
+    reg_reset(NULL);
+    svc = node(node(0, false, "IOResources", 0x100000a2c), false,
+               "VFIOAppleDriver", 0x1000000f0);
+    assert_int_equal(walk(svc, 0x100000a2c, root, err, sizeof(err)), -ENODEV);
+    assert_non_null(strstr(err, "not attached to an IOPCIDevice"));
+
+    /* torn down mid-walk: a bridge with no parent (an unplug) */
+    reg_reset(NULL);
+    iopp = node(0, false, "IOPP", 0x100000050);
+    pcidev = node(iopp, true, "pci144d,a80a", 0x100000a2c);
+    svc = node(pcidev, false, "VFIOAppleDriver", 0x1000000f0);
+    assert_int_equal(walk(svc, 0x100000a2c, root, err, sizeof(err)), -ENODEV);
+    assert_non_null(strstr(err, "no parent"));
+    assert_string_equal(root, "untouched");
 }
 
 /* ----------------------------------------------------------- IOReturn -- */
@@ -474,12 +802,21 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_forms),
         cmocka_unit_test(test_parse_rejects),
+        cmocka_unit_test(test_parse_regid),
         cmocka_unit_test(test_format_round_trip),
         cmocka_unit_test(test_choose_unique),
         cmocka_unit_test(test_choose_ambiguous_lists_candidates),
         cmocka_unit_test(test_choose_duplicate_refused),
+        cmocka_unit_test(test_choose_by_regid),
+        cmocka_unit_test(test_unique_location),
         cmocka_unit_test(test_choose_not_found),
         cmocka_unit_test(test_choose_small_buffer),
+        cmocka_unit_test_setup(test_root_port_plain, reg_reset),
+        cmocka_unit_test_setup(test_root_port_thunderbolt, reg_reset),
+        cmocka_unit_test_setup(test_root_port_regid_mismatch, reg_reset),
+        cmocka_unit_test_setup(test_root_port_bounded, reg_reset),
+        cmocka_unit_test_setup(test_root_port_name_too_long, reg_reset),
+        cmocka_unit_test_setup(test_root_port_missing_parent, reg_reset),
         cmocka_unit_test(test_result_dext_codes),
         cmocka_unit_test(test_result_gone),
         cmocka_unit_test(test_result_iokit_refusals),
