@@ -22,6 +22,8 @@
 
 /* https://developer.apple.com/documentation/iokit/io_object_t */
 typedef mach_port_t io_object_t;
+/* https://developer.apple.com/documentation/iokit/io_registry_entry_t */
+typedef io_object_t io_registry_entry_t;
 /* https://developer.apple.com/documentation/iokit/io_service_t */
 typedef io_object_t io_service_t;
 /* https://developer.apple.com/documentation/iokit/io_connect_t */
@@ -44,6 +46,11 @@ extern const mach_port_t kIOMainPortDefault;
 
 /* https://developer.apple.com/documentation/iokit/kiogeneralinterest */
 #define kIOGeneralInterest "IOGeneralInterest"
+/*
+ * https://developer.apple.com/documentation/iokit/kioserviceplane
+ * (the string cross-checked against public copies of xnu's IOKitKeys.h)
+ */
+#define kIOServicePlane "IOService"
 
 /*
  * IOConnectMapMemory64 options:
@@ -97,6 +104,37 @@ kern_return_t IOServiceGetMatchingServices(mach_port_t mainPort,
 io_object_t IOIteratorNext(io_iterator_t iterator);
 /* https://developer.apple.com/documentation/iokit/ioobjectrelease(_:) */
 kern_return_t IOObjectRelease(io_object_t object);
+/*
+ * Class and plane names are C strings: the pages show them as
+ * UnsafePointer<CChar>, so they are declared `const char *` here (C makes
+ * a `const io_name_t` parameter one anyway; spelling it as the array
+ * would make GCC, which builds the glue test, expect 128 readable bytes).
+ */
+/*
+ * https://developer.apple.com/documentation/iokit/ioobjectconformsto(_:_:)
+ * (true if the object is of the class @className or of a subclass)
+ */
+boolean_t IOObjectConformsTo(io_object_t object, const char *className);
+
+/*
+ * https://developer.apple.com/documentation/iokit/ioregistryentrygetparententry(_:_:_:)
+ * (the first parent in @plane; the caller releases *parent)
+ */
+kern_return_t IORegistryEntryGetParentEntry(io_registry_entry_t entry,
+                                            const char *plane,
+                                            io_registry_entry_t *parent);
+/*
+ * https://developer.apple.com/documentation/iokit/ioregistryentrygetname(_:_:)
+ * (the global name, the class name if never named)
+ */
+kern_return_t IORegistryEntryGetName(io_registry_entry_t entry,
+                                     io_name_t name);
+/*
+ * https://developer.apple.com/documentation/iokit/1514719-ioregistryentrygetregistryentryi
+ * (an ID global to all tasks, valid until the machine reboots)
+ */
+kern_return_t IORegistryEntryGetRegistryEntryID(io_registry_entry_t entry,
+                                                uint64_t *entryID);
 
 /* https://developer.apple.com/documentation/iokit/1514515-ioserviceopen */
 kern_return_t IOServiceOpen(io_service_t service, task_port_t owningTask,

@@ -19,6 +19,12 @@ typedef mach_port_t task_port_t;
 typedef uint64_t mach_vm_address_t;
 /* https://developer.apple.com/documentation/kernel/mach_vm_size_t */
 typedef uint64_t mach_vm_size_t;
+/*
+ * https://developer.apple.com/documentation/kernel/boolean_t
+ * (int on arm64, unsigned int only on x86-64: cross-checked against public
+ * bindings of mach/boolean.h, the Rust mach crate's)
+ */
+typedef int boolean_t;
 
 /* https://developer.apple.com/documentation/kernel/kern_success */
 #define KERN_SUCCESS    0
