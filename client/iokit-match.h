@@ -127,7 +127,8 @@ int vfa_iokit_root_port(const struct vfa_iokit_registry_ops *ops, void *ctx,
  * transport-iokit.c (macOS only): what every dext instance serves, up
  * to @max of them into @out (*n filled), for tools that list devices.
  * 0 or -ENODEV with @err saying why (this process refused, an instance
- * stuck).
+ * stuck, none usable).  On 0, @err is empty or says why an instance was
+ * left out (its identity did not check out against the IORegistry).
  */
 int vfa_iokit_list(struct vfa_iokit_candidate *out, size_t max, size_t *n,
                    char *err, size_t errlen);

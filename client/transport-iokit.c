@@ -4,9 +4,9 @@
  * IOConnectMapMemory64 and an IONotificationPort on a dispatch queue.
  *
  * Thin glue: every decision that does not need IOKit (which instance
- * serves a location, what an IOReturn means, the cache mode, the timeout
- * and "behind" bookkeeping) lives in iokit-match.c and iokit-callq.c,
- * which are unit-tested on Linux.  The semantics are the socket
+ * serves a location, which root port it is below, what an IOReturn means,
+ * the cache mode, the timeout and "behind" bookkeeping) lives in
+ * iokit-match.c and iokit-callq.c, which are unit-tested on Linux.  The semantics are the socket
  * transport's (transport.h):
  *   - every call to the dext runs on the call queue's worker thread, and
  *     the caller waits at most timeout_ms: IOConnectCallMethod itself
@@ -49,6 +49,10 @@ _Static_assert(kIOReturnBadArgument == (IOReturn)VFA_KIO_RETURN_BAD_ARGUMENT,
                "IOReturn numbers");
 _Static_assert(MACH_SEND_INVALID_DEST == VFA_MACH_SEND_INVALID_DEST,
                "mach numbers");
+_Static_assert(sizeof(io_name_t) == VFA_IOKIT_NAME_MAX, "io_name_t");
+
+/* The class every PCI function's nub is (or derives from). */
+#define IOKIT_PCI_DEVICE_CLASS "IOPCIDevice"
 
 /* How many dext instances a lookup considers (one per matched function). */
 #define IOKIT_MAX_CANDIDATES 64
@@ -104,6 +108,9 @@ struct iokit_transport {
     pthread_mutex_t fd_lock;
     bool dead;                          /* atomic */
     struct iokit_map maps[VFA_NUM_BARS + 1];
+    /* What the lookup checked: the function's registry ID, its root port. */
+    uint64_t regid;
+    char root_port[sizeof(((struct vfa_host_loc *)0)->root_port)];
 };
 
 /* Memory the dext may DMA to: on IOKit the client's own range. */
@@ -328,6 +335,33 @@ static void service_interest(void *refcon, io_service_t service,
 
 /* --- ops --- */
 
+/*
+ * GET_IDENTITY's location is the function's registry ID as the dext
+ * reports it ("regid:0x..."); the lookup checked that ID against the
+ * IORegistry and found the root port above it.  The client is given the
+ * root port's name, as dext-abi.h describes `location` on macOS, only
+ * while the reply still carries the ID that was checked.
+ */
+static void identity_location(struct iokit_transport *s,
+                              struct vfa_call_args *a)
+{
+    const size_t at = offsetof(struct vfa_identity, location);
+    char loc[sizeof(((struct vfa_identity *)0)->location)];
+    uint64_t regid;
+
+    if (a->sout_len < at + sizeof(loc) || !s->root_port[0]) {
+        return;
+    }
+    memcpy(loc, (char *)a->sout + at, sizeof(loc));
+    loc[sizeof(loc) - 1] = 0;
+    if (vfa_iokit_parse_regid(loc, &regid) || regid != s->regid) {
+        return;
+    }
+    memset(loc, 0, sizeof(loc));
+    snprintf(loc, sizeof(loc), "%s", s->root_port);
+    memcpy((char *)a->sout + at, loc, sizeof(loc));
+}
+
 static int k_call(struct vfa_transport *t, struct vfa_call_args *a)
 {
     struct iokit_transport *s = it_of(t);
@@ -359,6 +393,9 @@ static int k_call(struct vfa_transport *t, struct vfa_call_args *a)
         memcpy(a->sout, j->sout, j->sout_len);
     }
     a->sout_len = (uint32_t)j->sout_len;
+    if (a->selector == VFA_SEL_GET_IDENTITY && !a->status) {
+        identity_location(s, a);
+    }
     if (notify && !a->status) {
         /* The client owns (and closes) its copy of the read end. */
         a->fd = dup(s->notify_r);
@@ -635,12 +672,94 @@ static struct iokit_transport *transport_new(char *err, size_t errlen)
     return s;
 }
 
+/* --- the IORegistry, as vfa_iokit_root_port walks it --- */
+
+static uintptr_t reg_parent(void *ctx, uintptr_t obj)
+{
+    io_registry_entry_t p = IO_OBJECT_NULL;
+
+    if (IORegistryEntryGetParentEntry((io_registry_entry_t)obj,
+                                      kIOServicePlane, &p) != KERN_SUCCESS) {
+        return 0;
+    }
+    return p;
+}
+
+static bool reg_is_pci_device(void *ctx, uintptr_t obj)
+{
+    return IOObjectConformsTo((io_object_t)obj, IOKIT_PCI_DEVICE_CLASS);
+}
+
+static int reg_name(void *ctx, uintptr_t obj, char *buf, size_t len)
+{
+    io_name_t name;
+
+    if (IORegistryEntryGetName((io_registry_entry_t)obj, name) !=
+        KERN_SUCCESS) {
+        return -1;
+    }
+    name[sizeof(name) - 1] = 0;
+    snprintf(buf, len, "%s", name);
+    return 0;
+}
+
+static int reg_id(void *ctx, uintptr_t obj, uint64_t *id)
+{
+    return IORegistryEntryGetRegistryEntryID((io_registry_entry_t)obj, id) ==
+           KERN_SUCCESS ? 0 : -1;
+}
+
+static void reg_release(void *ctx, uintptr_t obj)
+{
+    IOObjectRelease((io_object_t)obj);
+}
+
+static const struct vfa_iokit_registry_ops registry_ops = {
+    .parent = reg_parent,
+    .is_pci_device = reg_is_pci_device,
+    .name = reg_name,
+    .registry_id = reg_id,
+    .release = reg_release,
+};
+
+/*
+ * What the dext's GET_IDENTITY says @c serves, completed from the
+ * IORegistry: the dext names the function by its registry ID, the root
+ * port's name is found above the dext's service @svc.  0, or the walk's
+ * error with the reason in @why.
+ */
+static int locate(io_service_t svc, const struct vfa_identity *id,
+                  struct vfa_iokit_candidate *c, char *why, size_t whylen)
+{
+    char bdf[32], e[192];
+    int r;
+
+    vfa_iokit_format_location(&c->loc, bdf, sizeof(bdf));
+    if (vfa_iokit_parse_regid(id->location, &c->regid)) {
+        snprintf(why, whylen, "the dext's instance for %s (%04x:%04x) "
+                 "reports location '%s', not regid:0x<id>", bdf,
+                 id->vendor_id, id->device_id, id->location);
+        return -EPROTO;
+    }
+    r = vfa_iokit_root_port(&registry_ops, NULL, svc, c->regid,
+                            c->loc.root_port, sizeof(c->loc.root_port), e,
+                            sizeof(e));
+    if (r) {
+        snprintf(why, whylen, "the dext's instance for %s (%04x:%04x): %s",
+                 bdf, id->vendor_id, id->device_id, e);
+    }
+    return r;
+}
+
 /*
  * Ask one dext instance what it serves (GET_IDENTITY needs no session, so
  * this does not disturb a VM using it).  Bounded by the setup timeout.
+ * An instance whose identity does not check out is refused, with the
+ * reason in @why.
  */
-static int probe(struct iokit_transport *s, io_connect_t conn,
-                 struct vfa_iokit_candidate *c)
+static int probe(struct iokit_transport *s, io_service_t svc,
+                 io_connect_t conn, struct vfa_iokit_candidate *c, char *why,
+                 size_t whylen)
 {
     struct vfa_identity id;
     uint32_t status;
@@ -662,10 +781,9 @@ static int probe(struct iokit_transport *s, io_connect_t conn,
     c->loc.bus = id.bus;
     c->loc.dev = id.dev;
     c->loc.fn = id.fn;
-    snprintf(c->loc.root_port, sizeof(c->loc.root_port), "%s", id.location);
     c->vendor_id = id.vendor_id;
     c->device_id = id.device_id;
-    return 0;
+    return locate(svc, &id, c, why, whylen);
 }
 
 /* How long a lookup waits for each dext instance to answer. */
@@ -677,6 +795,7 @@ struct lookup {
     io_service_t svc[IOKIT_MAX_CANDIDATES];
     io_connect_t conn[IOKIT_MAX_CANDIDATES];
     size_t n;
+    char refused[384];          /* why the first refused instance was */
 };
 
 /*
@@ -690,8 +809,10 @@ static int lookup_all(struct iokit_transport *s, struct lookup *l,
     io_iterator_t iter = IO_OBJECT_NULL;
     io_service_t o;
     kern_return_t kr, open_err = KERN_SUCCESS;
+    char why[sizeof(l->refused)];
 
     l->n = 0;
+    l->refused[0] = 0;
     /* The matching dictionary is consumed by the call. */
     kr = IOServiceGetMatchingServices(kIOMainPortDefault,
                                       IOServiceNameMatching(
@@ -716,7 +837,11 @@ static int lookup_all(struct iokit_transport *s, struct lookup *l,
             IOObjectRelease(o);
             continue;
         }
-        if (probe(s, c, &l->cand[l->n])) {
+        why[0] = 0;
+        if (probe(s, o, c, &l->cand[l->n], why, sizeof(why))) {
+            if (!l->refused[0]) {
+                snprintf(l->refused, sizeof(l->refused), "%s", why);
+            }
             IOServiceClose(c);
             IOObjectRelease(o);
             if (vfa_callq_behind(&s->q)) {
@@ -742,6 +867,11 @@ static int lookup_all(struct iokit_transport *s, struct lookup *l,
                  "com.apple.developer.driverkit.userclient-access "
                  "entitlement naming the dext (docs/macos-user-guide.md, "
                  "'Signing')");
+        return -ENODEV;
+    }
+    if (!l->n && l->refused[0]) {
+        snprintf(err, errlen, "no vfio-apple dext instance could be used: "
+                 "%s", l->refused);
         return -ENODEV;
     }
     return 0;
@@ -773,6 +903,8 @@ int vfa_iokit_list(struct vfa_iokit_candidate *out, size_t max, size_t *n,
         if (!r) {
             *n = l->n < max ? l->n : max;
             memcpy(out, l->cand, *n * sizeof(*out));
+            /* Usable instances listed: say which one was left out. */
+            snprintf(err, errlen, "%s", l->refused);
         }
         lookup_release(l, -1);
     }
@@ -797,6 +929,12 @@ int vfa_iokit_transport_create(const struct vfa_host_loc *want,
         if (!pick) {
             pick = vfa_iokit_choose(l->cand, l->n, want, err, errlen);
         }
+        if (pick == -ENOENT && l->refused[0]) {
+            size_t used = strlen(err);
+
+            /* It may be the one refused: say why. */
+            snprintf(err + used, errlen - used, "; refused: %s", l->refused);
+        }
         lookup_release(l, pick);
     }
     if (pick < 0) {
@@ -804,11 +942,13 @@ int vfa_iokit_transport_create(const struct vfa_host_loc *want,
             k_destroy(&s->base);
         }
         free(l);
-        return pick == -EEXIST ? -EINVAL : pick == -ENOMEM ? -ENOMEM
-                                                            : -ENODEV;
+        return pick == -EEXIST || pick == -EINVAL ? -EINVAL :
+               pick == -ENOMEM ? -ENOMEM : -ENODEV;
     }
     s->service = l->svc[pick];
     s->conn = l->conn[pick];
+    s->regid = l->cand[pick].regid;
+    memcpy(s->root_port, l->cand[pick].loc.root_port, sizeof(s->root_port));
     free(l);
 
     s->port = IONotificationPortCreate(kIOMainPortDefault);

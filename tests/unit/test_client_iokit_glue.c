@@ -4,7 +4,8 @@
  * declarations, linked with the fake IOKit, dispatch and mach below.  The
  * fake plays a registry of dext instances and their user clients, so the
  * tests go through the public client API exactly as QEMU does: lookup by
- * location (ambiguity refused), method calls and their IOReturns, BAR and
+ * location (the root port found in a fake IORegistry above each instance,
+ * its registry ID checked, ambiguity refused), method calls and their IOReturns, BAR and
  * IRQ-page mappings (write-combine only for prefetchable BARs), the async
  * notification becoming an eventfd-like fd, a call that never returns
  * (timeout, behind, fast failure, resync, stale result), and surprise
@@ -35,6 +36,7 @@
 struct fake_svc {
     struct vfa_identity id;
     uint32_t bar_flags[VFA_NUM_BARS];
+    char root[64];                  /* the root port's registry name */
 };
 
 static struct {
@@ -51,6 +53,7 @@ static struct {
     IOServiceInterestCallback interest_cb;
     void *interest_refcon;
     void *irq_page;
+    int reg_refs;                   /* registry entries handed out, held */
 } fk = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 
 const mach_port_t kIOMainPortDefault = 0;
@@ -83,8 +86,71 @@ io_object_t IOIteratorNext(io_iterator_t iterator)
     return fk.iter_next < fk.nsvc ? ++fk.iter_next : IO_OBJECT_NULL;
 }
 
+/*
+ * The IOService plane above service i (1...): the endpoint IOPCIDevice
+ * (REG_LEVEL * 1 + i) > IOPP > the root port IOPCIDevice > the PCIe
+ * controller's driver > apcie, the top of this fake.
+ */
+#define REG_LEVEL       1000
+#define REG_ENDPOINT    1
+#define REG_ROOT        3
+#define REG_TOP         5
+#define REG_ID(i)       (0x100000a00ull + (i))
+
+static bool is_reg(io_object_t o)
+{
+    return o > REG_LEVEL && o / REG_LEVEL <= REG_TOP &&
+           o % REG_LEVEL >= 1 && o % REG_LEVEL <= fk.nsvc;
+}
+
 kern_return_t IOObjectRelease(io_object_t object)
 {
+    if (is_reg(object)) {
+        assert_true(fk.reg_refs > 0);
+        fk.reg_refs--;
+    }
+    return KERN_SUCCESS;
+}
+
+kern_return_t IORegistryEntryGetParentEntry(io_registry_entry_t entry,
+                                            const char *plane,
+                                            io_registry_entry_t *parent)
+{
+    unsigned level = entry / REG_LEVEL, i = entry % REG_LEVEL;
+
+    assert_string_equal(plane, kIOServicePlane);
+    assert_true(i >= 1 && i <= fk.nsvc);
+    if (level >= REG_TOP) {
+        return kIOReturnNoDevice;
+    }
+    *parent = (level + 1) * REG_LEVEL + i;
+    fk.reg_refs++;
+    return KERN_SUCCESS;
+}
+
+boolean_t IOObjectConformsTo(io_object_t object, const char *className)
+{
+    unsigned level = object / REG_LEVEL;
+
+    assert_string_equal(className, "IOPCIDevice");
+    return is_reg(object) && (level == REG_ENDPOINT || level == REG_ROOT);
+}
+
+kern_return_t IORegistryEntryGetName(io_registry_entry_t entry,
+                                     io_name_t name)
+{
+    assert_true(is_reg(entry));
+    snprintf(name, sizeof(io_name_t), "%s", entry / REG_LEVEL == REG_ROOT ?
+             fk.svc[entry % REG_LEVEL - 1].root : "IOPP");
+    return KERN_SUCCESS;
+}
+
+kern_return_t IORegistryEntryGetRegistryEntryID(io_registry_entry_t entry,
+                                                uint64_t *entryID)
+{
+    assert_true(is_reg(entry));
+    *entryID = REG_ID(entry % REG_LEVEL) +
+               (entry / REG_LEVEL - REG_ENDPOINT) * 0x10;
     return KERN_SUCCESS;
 }
 
@@ -272,6 +338,7 @@ static void fake_notify(IOReturn result)
 
 /* ------------------------------------------------------------- fixture -- */
 
+/* The dext reports its function's registry ID; the root is the plane's. */
 static void add_svc(uint8_t bus, const char *root, uint16_t vendor)
 {
     struct fake_svc *s = &fk.svc[fk.nsvc++];
@@ -280,7 +347,9 @@ static void add_svc(uint8_t bus, const char *root, uint16_t vendor)
     s->id.vendor_id = vendor;
     s->id.device_id = 0x1;
     s->id.bus = bus;
-    snprintf(s->id.location, sizeof(s->id.location), "%s", root);
+    snprintf(s->id.location, sizeof(s->id.location), "regid:0x%llx",
+             (unsigned long long)REG_ID(fk.nsvc));
+    snprintf(s->root, sizeof(s->root), "%s", root);
     s->bar_flags[0] = VFA_BAR_PRESENT | VFA_BAR_MAPPABLE | VFA_BAR_MEM64;
     s->bar_flags[2] = VFA_BAR_PRESENT | VFA_BAR_MAPPABLE | VFA_BAR_MEM64 |
                       VFA_BAR_PREFETCHABLE;
@@ -292,6 +361,7 @@ static int setup(void **state)
     fk.block = false;
     fk.unmap_ret = kIOReturnSuccess;
     fk.opens = fk.closes = 0;
+    fk.reg_refs = 0;
     memset(fk.async_ref, 0, sizeof(fk.async_ref));
     memset(fk.map_options, 0xff, sizeof(fk.map_options));
     add_svc(1, "pcic0-bridge", 0x144d);
@@ -336,8 +406,56 @@ static void test_lookup(void **state)
     assert_int_equal(fk.opens - fk.closes, 1);  /* only the chosen one */
     assert_int_equal(vfa_get_identity(c, &id), 0);
     assert_int_equal(id.vendor_id, 0x1002);
+    /* The dext said regid:0x...; the client sees the root port it checked. */
+    assert_string_equal(id.location, "pcic2-bridge");
     vfa_client_disconnect(c);
     assert_int_equal(fk.opens, fk.closes);
+    assert_int_equal(fk.reg_refs, 0);       /* every registry entry released */
+}
+
+/* An instance whose registry ID is not its IOPCIDevice's: refused. */
+static void test_lookup_regid_mismatch(void **state)
+{
+    struct vfa_client *c = NULL;
+    char err[1024];
+
+    snprintf(fk.svc[2].id.location, sizeof(fk.svc[2].id.location),
+             "regid:0x%llx", (unsigned long long)REG_ID(1));
+    assert_int_equal(vfa_client_connect_device(0, 3, 0, 0, NULL, &c, err,
+                                               sizeof(err)), -ENODEV);
+    assert_non_null(strstr(err, "not served"));
+    assert_non_null(strstr(err, "refused: the dext's instance for "
+                            "0000:03:00.0 (10de:0001)"));
+    assert_non_null(strstr(err, "but its IOPCIDevice is regid:0x100000a03"));
+    /* Nor is a location that is no registry ID taken as a root port. */
+    snprintf(fk.svc[2].id.location, sizeof(fk.svc[2].id.location),
+             "pcic2-bridge");
+    assert_int_equal(vfa_client_connect_device(0, 3, 0, 0, NULL, &c, err,
+                                               sizeof(err)), -ENODEV);
+    assert_non_null(strstr(err, "not regid:0x<id>"));
+    /* The others are still served. */
+    vfa_client_disconnect(connect_ok(1, "pcic0-bridge"));
+    assert_int_equal(fk.opens, fk.closes);
+    assert_int_equal(fk.reg_refs, 0);
+}
+
+/* Two roots with one name: the registry ID tells them apart. */
+static void test_lookup_same_root_name(void **state)
+{
+    struct vfa_client *c = NULL;
+    struct vfa_identity id;
+    char err[512];
+
+    snprintf(fk.svc[1].root, sizeof(fk.svc[1].root), "pcic0-bridge");
+    assert_int_equal(vfa_client_connect_device(0, 1, 0, 0, "pcic0-bridge", &c,
+                                               err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "0000:01:00.0@regid:0x100000a01 (144d:0001)"));
+    assert_non_null(strstr(err, "0000:01:00.0@regid:0x100000a02 (1002:0001)"));
+    c = connect_ok(1, "regid:0x100000a02");
+    assert_int_equal(vfa_get_identity(c, &id), 0);
+    assert_int_equal(id.vendor_id, 0x1002);
+    vfa_client_disconnect(c);
+    assert_int_equal(fk.reg_refs, 0);
 }
 
 static void test_calls_and_status(void **state)
@@ -517,6 +635,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_lookup, setup),
+        cmocka_unit_test_setup(test_lookup_regid_mismatch, setup),
+        cmocka_unit_test_setup(test_lookup_same_root_name, setup),
         cmocka_unit_test_setup(test_calls_and_status, setup),
         cmocka_unit_test_setup(test_mappings, setup),
         cmocka_unit_test_setup(test_notifications, setup),
