@@ -399,8 +399,11 @@ static int op_get_info(void *ctx, struct vfa_platform_info *in)
         return VFA_E_IO;
     d->pci->GetBusDeviceFunction(&in->bus, &in->dev, &in->fn);
     /* Apple Silicon reuses bus numbers below each root port: the
-     * registry ID names this function uniquely (README.md, "Location"). */
-    self->GetRegistryEntryID(&regid);
+     * IOPCIDevice's registry ID names this function uniquely, and the
+     * client finds the root port above it (README.md, "Location").  Our
+     * own service's ID would not be the function's; 0 (the call failed)
+     * is refused by the client. */
+    d->pci->GetRegistryEntryID(&regid);
     snprintf(in->location, sizeof(in->location), "regid:0x%llx", (unsigned long long)regid);
 
     for (uint8_t i = 0; i < VFA_NUM_BARS; i++) {
