@@ -1,12 +1,14 @@
 /*
  * vfio-apple CLI, macOS host (host.h): the devices are the functions the
  * vfio-apple dext serves, found through IOKit (vfa_iokit_list: every dext
- * instance, asked GET_IDENTITY).  A device's name is its location,
- * "domain:bus:dev.fn", with "@root-port" added when two root ports have
- * a function at the same BDF (Apple Silicon numbers each root's buses from
- * the same base).  A DEVICE argument is such a name, any location the
- * client library accepts ([domain:]bus:dev.fn[@root-port]), or, for a
- * simulator during development, a socket path or unix:PATH.
+ * instance, asked GET_IDENTITY, its root port found in the IORegistry).
+ * A device's name is its location, "domain:bus:dev.fn", with
+ * "@root-port" added when two root ports have a function at the same BDF
+ * (Apple Silicon numbers each root's buses from the same base), and
+ * "@regid:0x<id>" in its place when those roots even share a name.  A
+ * DEVICE argument is such a name, any location the client library
+ * accepts ([domain:]bus:dev.fn[@root-port]), or, for a simulator during
+ * development, a socket path or unix:PATH.
  *
  * Built on a Mac in place of host-linux.c (cli/cli.mk: CLI_HOST_SRCS),
  * linked with -framework IOKit -framework CoreFoundation; `make
@@ -69,16 +71,32 @@ static void qmp_path(const char *name, char *buf, size_t len)
     snprintf(buf, len, "%s/%s.qmp", dir, clean);
 }
 
-static void ref_from_loc(const struct vfa_host_loc *l, bool with_root, struct cli_device_ref *ref)
+static bool same_bdf(const struct vfa_host_loc *a, const struct vfa_host_loc *b)
 {
-    struct vfa_host_loc bare = *l;
+    return a->domain == b->domain && a->bus == b->bus && a->dev == b->dev && a->fn == b->fn;
+}
 
-    memset(ref, 0, sizeof(*ref));
-    if (!with_root)
+/*
+ * Device @i of @c: its target always names the root port (in the form
+ * that selects it alone), its name only where another device has its BDF.
+ */
+static void ref_from_candidate(const struct vfa_iokit_candidate *c, size_t n, size_t i,
+                               struct cli_device_ref *ref)
+{
+    struct vfa_host_loc l, bare;
+    bool shared = false;
+    size_t j;
+
+    for (j = 0; j < n; j++)
+        shared |= j != i && same_bdf(&c[i].loc, &c[j].loc);
+    vfa_iokit_unique_location(c, n, i, &l);
+    bare = l;
+    if (!shared)
         bare.root_port[0] = 0;
+    memset(ref, 0, sizeof(*ref));
     vfa_iokit_format_location(&bare, ref->name, sizeof(ref->name));
     snprintf(ref->target, sizeof(ref->target), "pci:");
-    vfa_iokit_format_location(l, ref->target + 4, sizeof(ref->target) - 4);
+    vfa_iokit_format_location(&l, ref->target + 4, sizeof(ref->target) - 4);
     qmp_path(ref->name, ref->qmp, sizeof(ref->qmp));
 }
 
@@ -116,15 +134,26 @@ void cli_host_target(const struct cli_device_ref *ref, struct cli_target *t)
     *t = (struct cli_target){ .host = host, .root_port = root[0] ? root : NULL };
 }
 
-static bool same_bdf(const struct vfa_host_loc *a, const struct vfa_host_loc *b)
+/*
+ * What the dext serves, into @c (*n filled).  An instance left out
+ * because its identity did not check out is said on stderr: the device
+ * would otherwise just be missing from the list.
+ */
+static int list_served(struct vfa_iokit_candidate *c, size_t *n, char *err, size_t errlen)
 {
-    return a->domain == b->domain && a->bus == b->bus && a->dev == b->dev && a->fn == b->fn;
+    int r;
+
+    err[0] = 0;
+    r = vfa_iokit_list(c, MAX_DEVICES, n, err, errlen);
+    if (!r && err[0])
+        fprintf(stderr, "vfio-apple: left out %s\n", err);
+    return r;
 }
 
 int cli_host_discover(struct cli_device_ref **out, size_t *n, char *err, size_t errlen)
 {
     struct vfa_iokit_candidate c[MAX_DEVICES];
-    size_t found, i, j;
+    size_t found, i;
     int r;
 
     *out = NULL;
@@ -138,19 +167,14 @@ int cli_host_discover(struct cli_device_ref **out, size_t *n, char *err, size_t 
             *n = 1;
         return r;
     }
-    r = vfa_iokit_list(c, MAX_DEVICES, &found, err, errlen);
+    r = list_served(c, &found, err, errlen);
     if (r || !found)
         return r;
     *out = calloc(found, sizeof(**out));
     if (!*out)
         return -ENOMEM;
-    for (i = 0; i < found; i++) {
-        bool shared = false;
-
-        for (j = 0; j < found; j++)
-            shared |= j != i && same_bdf(&c[i].loc, &c[j].loc);
-        ref_from_loc(&c[i].loc, shared, &(*out)[i]);
-    }
+    for (i = 0; i < found; i++)
+        ref_from_candidate(c, found, i, &(*out)[i]);
     *n = found;
     return 0;
 }
@@ -159,8 +183,7 @@ int cli_host_resolve(const char *device, struct cli_device_ref *ref, char *err, 
 {
     struct vfa_iokit_candidate c[MAX_DEVICES];
     struct vfa_host_loc want;
-    size_t found, i;
-    bool shared = false;
+    size_t found;
     int r;
 
     if (!strncmp(device, "unix:", 5))
@@ -171,16 +194,14 @@ int cli_host_resolve(const char *device, struct cli_device_ref *ref, char *err, 
                                  err, errlen);
     if (r)
         return r;
-    r = vfa_iokit_list(c, MAX_DEVICES, &found, err, errlen);
+    r = list_served(c, &found, err, errlen);
     if (r)
         return r;
     /* Ambiguity and absence are refused here, with the candidates listed. */
     r = vfa_iokit_choose(c, found, &want, err, errlen);
     if (r < 0)
         return r;
-    for (i = 0; i < found; i++)
-        shared |= i != (size_t)r && same_bdf(&c[i].loc, &c[r].loc);
-    ref_from_loc(&c[r].loc, shared, ref);
+    ref_from_candidate(c, found, (size_t)r, ref);
     return 0;
 }
 

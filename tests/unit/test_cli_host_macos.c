@@ -1,7 +1,8 @@
 /*
  * Unit tests of the vfio-apple command's macOS host (cli/host-macos.c),
  * built on Linux with vfa_iokit_list() faked: device names (a root port
- * added only where a BDF repeats), how DEVICE arguments resolve (ambiguous
+ * added only where a BDF repeats, the registry ID where a root port name
+ * repeats too), how DEVICE arguments resolve (ambiguous
  * and unknown locations refused with the candidates), and what QEMU is
  * given (host= and host-root-port=).
  */
@@ -22,6 +23,7 @@
 static struct vfa_iokit_candidate fake[4];
 static size_t nfake;
 
+/* A function at bus:00.0 below @root; its registry ID from its vendor. */
 static void serve(uint8_t bus, const char *root, uint16_t vendor)
 {
     struct vfa_iokit_candidate *c = &fake[nfake++];
@@ -29,6 +31,7 @@ static void serve(uint8_t bus, const char *root, uint16_t vendor)
     memset(c, 0, sizeof(*c));
     c->loc.bus = bus;
     snprintf(c->loc.root_port, sizeof(c->loc.root_port), "%s", root);
+    c->regid = 0x100000000ull | vendor;
     c->vendor_id = vendor;
 }
 
@@ -47,17 +50,27 @@ static int setup(void **state)
     return 0;
 }
 
-static void test_names(void **state)
+/* Serve three functions, bus @b[i] below @root[i], and discover them. */
+static struct cli_device_ref *discover3(const uint8_t b[3], const char *const root[3])
 {
     struct cli_device_ref *v;
-    size_t n;
+    size_t i, n;
     char err[256];
 
-    serve(1, "pcic0-bridge", 0x144d);
-    serve(1, "pcic2-bridge", 0x1002);
-    serve(3, "pcic2-bridge", 0x10de);
+    for (i = 0; i < 3; i++)
+        serve(b[i], root[i], i == 0 ? 0x144d : i == 1 ? 0x1002 : 0x10de);
     assert_int_equal(cli_host_discover(&v, &n, err, sizeof(err)), 0);
     assert_int_equal(n, 3);
+    return v;
+}
+
+static void test_names(void **state)
+{
+    struct cli_device_ref *v = discover3((const uint8_t[3]){ 1, 1, 3 },
+                                         (const char *const[3]){ "pcic0-bridge",
+                                                                 "pcic2-bridge",
+                                                                 "pcic2-bridge" });
+
     /* The repeated BDF carries its root port; the unique one does not. */
     assert_string_equal(v[0].name, "0000:01:00.0@pcic0-bridge");
     assert_string_equal(v[1].name, "0000:01:00.0@pcic2-bridge");
@@ -99,6 +112,37 @@ static void test_resolve(void **state)
     assert_int_equal(cli_host_resolve("nvme0", &ref, err, sizeof(err)), -EINVAL);
 }
 
+/* Two roots of one name: the registry ID names each device. */
+static void test_same_root_name(void **state)
+{
+    struct cli_device_ref *v = discover3((const uint8_t[3]){ 1, 1, 1 },
+                                         (const char *const[3]){ "pcic0-bridge",
+                                                                 "pcic0-bridge",
+                                                                 "pcic2-bridge" });
+    struct cli_device_ref ref;
+    struct cli_target t;
+    char err[512];
+
+    assert_string_equal(v[0].name, "0000:01:00.0@regid:0x10000144d");
+    assert_string_equal(v[1].name, "0000:01:00.0@regid:0x100001002");
+    assert_string_equal(v[2].name, "0000:01:00.0@pcic2-bridge");
+    assert_string_equal(v[1].target, "pci:0000:01:00.0@regid:0x100001002");
+    free(v);
+
+    /* The name given back selects that device, and QEMU is told the ID. */
+    assert_int_equal(cli_host_resolve("0000:01:00.0@regid:0x100001002", &ref, err,
+                                      sizeof(err)), 0);
+    assert_string_equal(ref.name, "0000:01:00.0@regid:0x100001002");
+    cli_host_target(&ref, &t);
+    assert_string_equal(t.host, "0000:01:00.0");
+    assert_string_equal(t.root_port, "regid:0x100001002");
+    /* The shared name selects neither; both are listed by ID. */
+    assert_int_equal(cli_host_resolve("0000:01:00.0@pcic0-bridge", &ref, err, sizeof(err)),
+                     -EEXIST);
+    assert_non_null(strstr(err, "@regid:0x10000144d (144d:0000)"));
+    assert_non_null(strstr(err, "@regid:0x100001002 (1002:0000)"));
+}
+
 /* A simulator's socket still works (development on a Mac). */
 static void test_socket(void **state)
 {
@@ -118,6 +162,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_names, setup),
         cmocka_unit_test_setup(test_resolve, setup),
+        cmocka_unit_test_setup(test_same_root_name, setup),
         cmocka_unit_test_setup(test_socket, setup),
     };
 
