@@ -35,6 +35,7 @@ enum adma_counter {
 	ADMA_C_LAZY_UNMAPS,	/* span unmaps queued without a doorbell */
 	ADMA_C_ERRORS,		/* DMA_MAPPING_ERROR and failed sg maps */
 	ADMA_C_HOST_ERRORS,	/* completions with an error status */
+	ADMA_C_NO_SPACE,	/* maps failed for the budget, after a retry */
 	ADMA_C_TIMEOUTS,
 	ADMA_C_RING_FULL,
 	ADMA_C_IRQS,

@@ -135,6 +135,7 @@ static const char *const adma_counter_names[ADMA_C_COUNT] = {
 	[ADMA_C_LAZY_UNMAPS] = "lazy_unmaps",
 	[ADMA_C_ERRORS] = "errors",
 	[ADMA_C_HOST_ERRORS] = "host_errors",
+	[ADMA_C_NO_SPACE] = "no_space",
 	[ADMA_C_TIMEOUTS] = "timeouts",
 	[ADMA_C_RING_FULL] = "ring_full",
 	[ADMA_C_IRQS] = "irqs",

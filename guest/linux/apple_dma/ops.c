@@ -272,6 +272,20 @@ void adma_undo_map(struct adma *ad, const struct adma_slot *s)
 		adma_tt_unpin(ad, c);
 }
 
+/*
+ * The host refused a map for the budget, even after our queued unmaps
+ * were sent: the driver gets DMA_MAPPING_ERROR and (nvme, most network
+ * drivers) retries.  Say so in the log, at a rate that cannot flood it.
+ */
+static void adma_note_no_space(struct adma *ad)
+{
+	adma_count(ad, ADMA_C_NO_SPACE, 1);
+	dev_warn_ratelimited(&ad->pdev->dev,
+			     "DART budget exhausted (%llu of %llu bytes mapped): a DMA map failed, the driver may retry\n",
+			     readq(ad->regs + ADMA_REG_USED_BYTES),
+			     readq(ad->regs + ADMA_REG_BUDGET_BYTES));
+}
+
 static void adma_fill_sqe(struct adma_sqe *e, phys_addr_t phys, size_t size,
 			  enum dma_data_direction dir)
 {
@@ -342,6 +356,8 @@ static dma_addr_t adma_map_range(struct device *dev, phys_addr_t phys,
 			adma_fill_sqe(&e, phys, size, dir);
 			if (adma_submit_wait(ad, &e, 1, &res))
 				goto fail;
+			if (res.status == ADMA_S_NO_SPACE)
+				adma_note_no_space(ad);
 		}
 		if (res.status)
 			goto fail;
@@ -477,38 +493,72 @@ static void adma_unmap_sg(struct device *dev, struct scatterlist *sgl,
 	adma_unmap_run_flush(ad, &run);
 }
 
-/* Send the batch of misses; 0 or an errno (elements keep what they got). */
-static int adma_sg_flush(struct adma *ad, struct adma_sqe *e,
-			 struct scatterlist **miss, unsigned int nmiss)
+/* Give the elements the host mapped their addresses. */
+static void adma_sg_record(struct adma *ad, struct scatterlist **miss,
+			   const struct adma_slot *res, unsigned int n)
 {
-	struct adma_slot res[ADMA_SG_BATCH];
 	unsigned int k;
-	int ret;
 
-	if (!nmiss)
-		return 0;
-	ret = adma_submit_wait(ad, e, nmiss, res);
-	for (k = 0; !ret && k < nmiss; k++) {
-		if (res[k].status == ADMA_S_NO_SPACE) {
-			/* Unmaps we queued hold room: send them first. */
-			adma_flush_lazy(ad);
-			break;
-		}
-	}
-	for (k = 0; k < nmiss; k++) {
+	for (k = 0; k < n; k++) {
 		struct scatterlist *sg = miss[k];
 
-		if (ret || res[k].status)
+		if (res[k].status)
 			continue;
 		sg_dma_address(sg) = adma_record(ad, sg_phys(sg), sg->length,
 						 &res[k]);
 		if (sg_dma_address(sg) != DMA_MAPPING_ERROR)
 			sg_dma_len(sg) = sg->length;
 	}
-	for (k = 0; k < nmiss; k++)
-		if (!sg_dma_len(miss[k]))
-			return ret ? ret : -ENOMEM;
-	return 0;
+}
+
+/*
+ * Send the batch of misses; 0 or an errno (elements keep what they got).
+ * Entries refused for the budget go once more after the span unmaps we
+ * queued (they hold room): like adma_map_range, so a scatter-gather list
+ * is not failed for room that is only waiting to be given back.  @e and
+ * @miss are the caller's and are reused for that second submission.
+ */
+static int adma_sg_flush(struct adma *ad, struct adma_sqe *e,
+			 struct scatterlist **miss, unsigned int nmiss)
+{
+	struct adma_slot res[ADMA_SG_BATCH];
+	unsigned int k, again = 0;
+	bool failed = false;
+	int ret;
+
+	if (!nmiss)
+		return 0;
+	ret = adma_submit_wait(ad, e, nmiss, res);
+	if (ret)
+		return ret;
+	adma_sg_record(ad, miss, res, nmiss);
+	for (k = 0; k < nmiss; k++) {
+		if (sg_dma_len(miss[k]))
+			continue;
+		if (res[k].status != ADMA_S_NO_SPACE) {
+			failed = true;
+			continue;
+		}
+		e[again] = e[k];
+		miss[again++] = miss[k];
+	}
+	if (failed)
+		return -ENOMEM;
+	if (!again)
+		return 0;
+	adma_flush_lazy(ad);
+	ret = adma_submit_wait(ad, e, again, res);
+	if (ret)
+		return ret;
+	adma_sg_record(ad, miss, res, again);
+	for (k = 0; k < again; k++) {
+		if (!sg_dma_len(miss[k])) {
+			if (res[k].status == ADMA_S_NO_SPACE)
+				adma_note_no_space(ad);
+			failed = true;
+		}
+	}
+	return failed ? -ENOMEM : 0;
 }
 
 /* Take the pins a run of elements still owes (the first one is taken). */

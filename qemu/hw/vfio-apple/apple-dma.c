@@ -12,6 +12,12 @@
  *     budget (the dext's, in bytes and mappings) is tight;
  *   - a range across chunks whose IOVAs are not contiguous gets a span:
  *     a DART mapping of exactly its pages, released by UNMAP;
+ *   - forward progress: chunks may fill the budget only up to a reserve
+ *     (span-reserve) that only spans use.  A chunk can stay pinned for
+ *     ever (each new request pins it before the last one unpins), so a
+ *     request whose pages lie in chunks that do not fit must still be
+ *     mappable: it falls back to a span, and spans are per request, so
+ *     the reserve they share is given back as requests complete;
  *   - the rings are processed by a thread of our own, never the vCPU: a
  *     doorbell only wakes it, and the guest rings it only when the thread
  *     said it is going to sleep (ADMA_HOST_IDLE), after polling a while;
@@ -59,6 +65,16 @@ OBJECT_DECLARE_SIMPLE_TYPE(AppleDMAState, APPLE_DMA_PCI)
 #define APPLE_DMA_MAX_MAP       (4 * MiB)
 /* Entries one pass handles before it looks at requests and completions. */
 #define APPLE_DMA_BATCH         64u
+/* span-reserve's default: an eighth of the dext's budget. */
+#define APPLE_DMA_RESERVE_AUTO  UINT64_MAX
+/*
+ * The reserve holds at least one large request in spans: 256 segments
+ * (1 MiB in 4 KiB pages, more than Linux's block drivers put in one
+ * request: BLK_MAX_SEGMENTS is 128) of one DART page each.
+ */
+#define APPLE_DMA_RESERVE_MIN_MAPS  256u
+#define APPLE_DMA_RESERVE_MIN_BYTES \
+    ((uint64_t)APPLE_DMA_RESERVE_MIN_MAPS * ADMA_PAGE_SIZE)
 
 typedef struct AppleDMAChunk {
     uint64_t handle;            /* the dext's, 0: not mapped */
@@ -85,6 +101,7 @@ struct AppleDMAState {
     uint64_t chunk_size;
     uint32_t ring_max;
     uint32_t max_spans;
+    uint64_t span_reserve;      /* bytes; APPLE_DMA_RESERVE_AUTO: budget/8 */
     uint32_t poll_us;
     bool sync_baseline;
 
@@ -96,6 +113,10 @@ struct AppleDMAState {
     bool have_view;
     unsigned chunk_shift;
     uint64_t nchunks;
+    /* What chunks (and the window) may use of the budget: the rest is
+     * the spans' reserve. */
+    uint64_t chunk_limit_bytes;
+    uint32_t chunk_limit_maps;
 
     /* guest registers */
     uint64_t guest_features;
@@ -120,6 +141,7 @@ struct AppleDMAState {
     uint64_t used_maps;
     uint64_t chunks_mapped;
     uint64_t spans_mapped;
+    uint64_t span_bytes;
     AppleDMACounters n;
 
     /* the ring thread */
@@ -258,13 +280,27 @@ static bool apple_dma_evict_one(AppleDMAState *s)
     return false;
 }
 
-/* Room for @bytes in one more mapping, evicting if needed. */
-static bool apple_dma_make_room(AppleDMAState *s, uint64_t bytes)
+/*
+ * Is there room for one more mapping of @bytes?  A chunk must also stay
+ * out of the spans' reserve.
+ */
+static bool apple_dma_fits(AppleDMAState *s, uint64_t bytes, bool chunk)
 {
     const VFIOAppleCompanionView *v = &s->view;
 
-    while (s->used_bytes + bytes > v->budget_bytes ||
-           s->used_maps + 1 > v->budget_mappings) {
+    if (s->used_bytes + bytes > v->budget_bytes ||
+        s->used_maps + 1 > v->budget_mappings) {
+        return false;
+    }
+    return !chunk ||
+           (s->used_bytes - s->span_bytes + bytes <= s->chunk_limit_bytes &&
+            s->used_maps - s->spans_mapped + 1 <= s->chunk_limit_maps);
+}
+
+/* Room for @bytes in one more mapping, evicting if needed. */
+static bool apple_dma_make_room(AppleDMAState *s, uint64_t bytes, bool chunk)
+{
+    while (!apple_dma_fits(s, bytes, chunk)) {
         if (!apple_dma_evict_one(s)) {
             return false;
         }
@@ -277,14 +313,14 @@ static bool apple_dma_make_room(AppleDMAState *s, uint64_t bytes)
  * clients, fragmentation), so a refusal evicts and retries a few times.
  */
 static uint32_t apple_dma_map_evicting(AppleDMAState *s, uint64_t off,
-                                       uint64_t len, uint64_t *handle,
-                                       uint64_t *iova)
+                                       uint64_t len, bool chunk,
+                                       uint64_t *handle, uint64_t *iova)
 {
     uint32_t st;
     int tries;
 
     for (tries = 0; tries < 8; tries++) {
-        if (!apple_dma_make_room(s, len)) {
+        if (!apple_dma_make_room(s, len, chunk)) {
             return ADMA_S_NO_SPACE;
         }
         st = apple_dma_dart_map(s, off, len, handle, iova);
@@ -304,8 +340,8 @@ static uint32_t apple_dma_chunk_map(AppleDMAState *s, uint64_t idx)
     if (c->handle) {
         return ADMA_S_OK;
     }
-    st = apple_dma_map_evicting(s, idx << s->chunk_shift, bytes, &c->handle,
-                                &c->iova);
+    st = apple_dma_map_evicting(s, idx << s->chunk_shift, bytes, true,
+                                &c->handle, &c->iova);
     if (st) {
         c->handle = 0;
         return st;
@@ -362,7 +398,7 @@ static uint32_t apple_dma_span_map(AppleDMAState *s, uint64_t off,
     if (i == s->max_spans) {
         return ADMA_S_NO_SPACE;
     }
-    st = apple_dma_map_evicting(s, start, bytes, &handle, &iova);
+    st = apple_dma_map_evicting(s, start, bytes, false, &handle, &iova);
     if (st) {
         return st;
     }
@@ -370,7 +406,8 @@ static uint32_t apple_dma_span_map(AppleDMAState *s, uint64_t off,
     s->spans[i].bytes = bytes;
     s->spans[i].gen++;
     apple_dma_account(s, bytes, 1);
-    s->spans_mapped++;
+    qatomic_set(&s->spans_mapped, s->spans_mapped + 1);
+    qatomic_set(&s->span_bytes, s->span_bytes + bytes);
     cqe->iova = iova + (off - start);
     /* Never ADMA_HANDLE_NONE: slot + 1 in the low half. */
     cqe->handle = ((uint64_t)s->spans[i].gen << 32) | (i + 1);
@@ -381,8 +418,9 @@ static void apple_dma_span_release(AppleDMAState *s, uint32_t i)
 {
     apple_dma_dart_unmap(s, s->spans[i].handle);
     apple_dma_account(s, -(int64_t)s->spans[i].bytes, -1);
+    qatomic_set(&s->spans_mapped, s->spans_mapped - 1);
+    qatomic_set(&s->span_bytes, s->span_bytes - s->spans[i].bytes);
     s->spans[i].handle = 0;
-    s->spans_mapped--;
 }
 
 /* ---- ring entries ---- */
@@ -1015,6 +1053,9 @@ static void apple_dma_info(void *opaque, VfioAppleInfo *info)
     c->peak_mappings = qatomic_read(&s->n.peak_mappings);
     c->chunks_mapped = qatomic_read(&s->chunks_mapped);
     c->spans_mapped = qatomic_read(&s->spans_mapped);
+    c->span_bytes = qatomic_read(&s->span_bytes);
+    c->span_reserve_bytes = s->have_view ?
+                            s->view.budget_bytes - s->chunk_limit_bytes : 0;
     c->doorbells = qatomic_read(&s->n.doorbells);
     c->entries = qatomic_read(&s->n.entries);
     c->dart_maps = qatomic_read(&s->n.dart_maps);
@@ -1032,6 +1073,47 @@ static void apple_dma_info(void *opaque, VfioAppleInfo *info)
         c->guest_misses = le64_to_cpu(qatomic_read(&ctl->guest_misses));
     }
     info->companion = c;
+}
+
+/*
+ * Split the dext's budget: the window and chunks up to the limit, the
+ * rest (span-reserve, and mappings in the same proportion, at least a
+ * large request's worth) only for spans, so a request that needs memory
+ * outside every chunk that fits can always be mapped once the spans of
+ * earlier requests are unmapped.  Chunks need few mappings (a 1.5 GiB
+ * budget is 768 chunks of 2 MiB), so the mapping reserve costs them
+ * little; half the mappings at most, so a tiny budget still has chunks.
+ */
+static bool apple_dma_set_reserve(AppleDMAState *s, Error **errp)
+{
+    const VFIOAppleCompanionView *v = &s->view;
+    uint64_t room = v->budget_bytes > v->window_bytes ?
+                    v->budget_bytes - v->window_bytes : 0;
+    uint32_t maps = v->budget_mappings > v->window_mappings ?
+                    v->budget_mappings - v->window_mappings : 0;
+    uint64_t bytes = s->span_reserve;
+    uint32_t rmaps;
+
+    if (bytes == APPLE_DMA_RESERVE_AUTO) {
+        bytes = MIN(MAX(v->budget_bytes / 8, APPLE_DMA_RESERVE_MIN_BYTES),
+                    room);
+    } else if (bytes > room) {
+        error_setg(errp, "apple-dma-pci: span-reserve=0x%" PRIx64 " is more "
+                   "than the 0x%" PRIx64 " bytes of DART budget the window "
+                   "leaves", bytes, room);
+        error_append_hint(errp, "Give a smaller span-reserve, or a smaller "
+                          "window-size to the device\n");
+        return false;
+    }
+    bytes = QEMU_ALIGN_UP(bytes, ADMA_PAGE_SIZE);
+    rmaps = room ? MIN((uint64_t)maps, DIV_ROUND_UP((uint64_t)maps *
+                       MIN(bytes, room), room)) : 0;
+    if (bytes) {
+        rmaps = MAX(rmaps, MIN(APPLE_DMA_RESERVE_MIN_MAPS, maps / 2));
+    }
+    s->chunk_limit_bytes = v->budget_bytes - MIN(bytes, room);
+    s->chunk_limit_maps = v->budget_mappings - rmaps;
+    return true;
 }
 
 static void apple_dma_realize(PCIDevice *pdev, Error **errp)
@@ -1075,6 +1157,9 @@ static void apple_dma_realize(PCIDevice *pdev, Error **errp)
         return;
     }
 
+    if (!apple_dma_set_reserve(s, errp)) {
+        return;
+    }
     s->chunk_shift = ctz64(s->chunk_size);
     s->nchunks = DIV_ROUND_UP(s->view.ram_size, s->chunk_size);
     s->chunks = g_new0(AppleDMAChunk, s->nchunks);
@@ -1151,6 +1236,8 @@ static const Property apple_dma_properties[] = {
     DEFINE_PROP_SIZE("chunk-size", AppleDMAState, chunk_size, 2 * MiB),
     DEFINE_PROP_UINT32("ring-max", AppleDMAState, ring_max, 1024),
     DEFINE_PROP_UINT32("max-spans", AppleDMAState, max_spans, 4096),
+    DEFINE_PROP_SIZE("span-reserve", AppleDMAState, span_reserve,
+                     APPLE_DMA_RESERVE_AUTO),
     DEFINE_PROP_UINT32("poll-us", AppleDMAState, poll_us, 50),
     DEFINE_PROP_BOOL("sync-baseline", AppleDMAState, sync_baseline, false),
 };
@@ -1175,6 +1262,9 @@ static void apple_dma_class_init(ObjectClass *klass, const void *data)
     dc->hotpluggable = true;
     object_class_property_set_description(klass, "chunk-size",
         "bytes of guest RAM one DART mapping covers (power of two)");
+    object_class_property_set_description(klass, "span-reserve",
+        "bytes of the DART budget chunks never use, kept for span "
+        "mappings so every request can make progress (default: budget/8)");
     object_class_property_set_description(klass, "sync-baseline",
         "the RFC's design, for benchmarks: one entry per doorbell on the "
         "vCPU thread, one DART mapping per map");

@@ -211,11 +211,13 @@ static void hmp_info_vfio_apple_one(Monitor *mon, VfioAppleInfo *i)
 
         monitor_printf(mon, "  companion %s%s%s: chunks of 0x%" PRIx64
                        ", %" PRIu64 " chunk(s) and %" PRIu64 " span(s) "
+                       "(0x%" PRIx64 " bytes, reserve 0x%" PRIx64 ") "
                        "mapped; peak %" PRIu64 " bytes, %" PRIu64
                        " mappings\n", c->qom_path,
                        c->enabled ? "" : " (not enabled)",
                        c->sync_baseline ? " sync-baseline" : "",
                        c->chunk_size, c->chunks_mapped, c->spans_mapped,
+                       c->span_bytes, c->span_reserve_bytes,
                        c->peak_bytes, c->peak_mappings);
         monitor_printf(mon, "    doorbells %" PRIu64 ", entries %" PRIu64
                        ", DART maps %" PRIu64 " unmaps %" PRIu64 ", pins %"

@@ -1079,9 +1079,9 @@ static void test_companion_malformed(void)
 }
 
 /*
- * A budget of 16 MiB of chunks beyond the window: pinned chunks are never
- * evicted, so the ninth fails with NO_SPACE; once the guest drops pins,
- * the same map succeeds by evicting (no restart).
+ * A budget of 16 MiB of chunks beyond the window and no span reserve:
+ * pinned chunks are never evicted, so the ninth fails with NO_SPACE; once
+ * the guest drops pins, the same map succeeds by evicting (no restart).
  */
 static void test_companion_budget(void)
 {
@@ -1094,7 +1094,7 @@ static void test_companion_budget(void)
     unsigned i;
 
     sim_start(&s, extra);
-    comp_open(&c, &s, NULL);
+    comp_open(&c, &s, "\"span-reserve\": 0");
     g_assert_cmphex(comp_rd64(&c, ADMA_REG_BUDGET_BYTES), ==, budget);
     g_assert(comp_enable(&c, GPA_RING, GPA_TT) & ADMA_STATUS_ENABLED);
     for (i = 0; i < 8; i++) {
@@ -1112,6 +1112,76 @@ static void test_companion_budget(void)
     g_assert(comp_tt(&c, GPA_FREE + 2 * ADMA_CHUNK) & ADMA_TT_VALID);
     ci = comp_info(&c);
     g_assert_cmpuint(qdict_get_int(ci, "evictions"), >=, 1);
+    g_assert_cmpuint(qdict_get_int(ci, "errors-no-space"), ==, 1);
+    g_assert_cmpuint(qdict_get_int(ci, "peak-bytes"), <=, budget);
+    g_assert_cmpuint(sim_stat(&s, "peak_mapped_bytes"), <=, budget);
+    comp_close(&c);
+    sim_stop(&s);
+}
+
+/*
+ * Forward progress under a budget the guest's pins fill: with every chunk
+ * that fits pinned, a map in another chunk still gets a span from the
+ * reserve chunks may not use; spans run out only when the reserve does,
+ * and the room comes back with each UNMAP (a chunk stuck pinned by a
+ * stream of requests can no longer starve the others).
+ */
+static void test_companion_forward_progress(void)
+{
+    Sim s;
+    Comp c;
+    struct adma_cqe r;
+    g_autoptr(QDict) ci = NULL;
+    const uint64_t reserve = 2 * ADMA_CHUNK;
+    uint64_t budget = ADMA_WINDOW + 8 * ADMA_CHUNK;
+    uint64_t spans = reserve / ADMA_PAGE_SIZE, first_span = 0;
+    uint64_t span_gpa = GPA_FREE + 16 * ADMA_CHUNK;
+    g_autofree char *extra = g_strdup_printf("--dart-budget %" PRIu64,
+                                             budget);
+    g_autofree char *prop = g_strdup_printf("\"span-reserve\": %" PRIu64,
+                                            reserve);
+    unsigned i;
+
+    sim_start(&s, extra);
+    comp_open(&c, &s, prop);
+    g_assert(comp_enable(&c, GPA_RING, GPA_TT) & ADMA_STATUS_ENABLED);
+    /* Chunks fill the budget up to the reserve: six of eight. */
+    for (i = 0; i < 6; i++) {
+        r = comp_do(&c, comp_map(GPA_FREE + i * ADMA_CHUNK, 4096));
+        g_assert_cmpuint(r.status, ==, ADMA_S_OK);
+        g_assert_cmpuint(r.handle, ==, ADMA_HANDLE_NONE);
+    }
+    /* Pages in chunks that do not fit: one span each, exactly the page. */
+    for (i = 0; i < spans; i++) {
+        r = comp_do(&c, comp_map(span_gpa + i * ADMA_PAGE_SIZE, 4096));
+        g_assert_cmpuint(r.status, ==, ADMA_S_OK);
+        g_assert_cmpuint(r.handle, !=, ADMA_HANDLE_NONE);
+        first_span = first_span ? first_span : r.handle;
+    }
+    g_assert_cmpuint(comp_tt(&c, span_gpa), ==, 0);
+    ci = comp_info(&c);
+    g_assert_cmpuint(qdict_get_int(ci, "span-reserve-bytes"), ==, reserve);
+    g_assert_cmpuint(qdict_get_int(ci, "spans-mapped"), ==, spans);
+    g_assert_cmpuint(qdict_get_int(ci, "span-bytes"), ==, reserve);
+    g_assert_cmpuint(qdict_get_int(ci, "chunks-mapped"), ==, 6);
+    qobject_unref(ci);
+    /* The reserve is used up: the next one waits for an UNMAP. */
+    r = comp_do(&c, comp_map(span_gpa + spans * ADMA_PAGE_SIZE, 4096));
+    g_assert_cmpuint(r.status, ==, ADMA_S_NO_SPACE);
+    g_assert_cmpuint(comp_do(&c, (struct adma_sqe) {
+        .op = ADMA_OP_UNMAP, .addr = first_span }).status, ==, ADMA_S_OK);
+    r = comp_do(&c, comp_map(span_gpa + spans * ADMA_PAGE_SIZE, 4096));
+    g_assert_cmpuint(r.status, ==, ADMA_S_OK);
+    g_assert_cmpuint(r.handle, !=, ADMA_HANDLE_NONE);
+    /* An unpinned chunk makes room for a chunk, never a pinned one. */
+    comp_unpin(&c, GPA_FREE);
+    r = comp_do(&c, comp_map(GPA_FREE + 40 * ADMA_CHUNK, 4096));
+    g_assert_cmpuint(r.status, ==, ADMA_S_OK);
+    g_assert_cmpuint(r.handle, ==, ADMA_HANDLE_NONE);
+    g_assert_cmpuint(comp_tt(&c, GPA_FREE), ==, 0);
+    g_assert(comp_tt(&c, GPA_FREE + ADMA_CHUNK) & ADMA_TT_VALID);
+    ci = comp_info(&c);
+    g_assert_cmpuint(qdict_get_int(ci, "evictions"), ==, 1);
     g_assert_cmpuint(qdict_get_int(ci, "errors-no-space"), ==, 1);
     g_assert_cmpuint(qdict_get_int(ci, "peak-bytes"), <=, budget);
     g_assert_cmpuint(sim_stat(&s, "peak_mapped_bytes"), <=, budget);
@@ -1562,6 +1632,8 @@ int main(int argc, char **argv)
     qtest_add_func("/vfio-apple/companion/malformed",
                    test_companion_malformed);
     qtest_add_func("/vfio-apple/companion/budget", test_companion_budget);
+    qtest_add_func("/vfio-apple/companion/forward-progress",
+                   test_companion_forward_progress);
     qtest_add_func("/vfio-apple/companion/sync-baseline",
                    test_companion_sync_baseline);
     return g_test_run();

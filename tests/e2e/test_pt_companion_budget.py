@@ -1,17 +1,13 @@
 #!/usr/bin/env python3
-"""NOT IN make check (run it by hand: python3 tests/e2e/stress_companion_budget.py).
-It shows an open defect: under this tiny budget, with fio's buffer pages
-spread over more 16 MiB chunks than fit, throughput can collapse to a few
-I/Os per second (a clean-clone run: 183 I/Os in 47 s, 56714 mapping
-errors, no panic) and fio does not end in time.  The host side of the
-budget (NO_SPACE, pinned chunks never evicted, room once unpinned) is
-covered by qtest /vfio-apple/companion/budget.
-
-Companion mode under a small DART budget (64 MiB, 512 mappings; a 16 MiB
-window; chunks of 16 MiB, so three fit beyond the window): heavy I/O runs out of mappings; the guest sees DMA mapping errors
-(no panic, no hang) and the I/O retries or fails; with the pressure gone
-light I/O is correct again in the same VM.  The host never maps beyond the
-budget (QEMU's and the simulator's peaks) and refuses with NO_SPACE."""
+"""Companion mode under a small DART budget (64 MiB, 512 mappings; a 24 MiB
+window; chunks of 16 MiB, of which two fit beside the 8 MiB span reserve):
+heavy verified I/O runs out of mappings; the guest logs and counts DMA
+mapping errors and nvme retries them (no panic, no hang); the reserve
+only spans use keeps every request mappable, so the whole job finishes,
+verified; with the pressure gone, light I/O is correct again in the same
+VM.  The host never maps beyond the budget (QEMU's and the simulator's
+peaks) and refuses with NO_SPACE.  (Before the reserve, chunks pinned by
+a stream of requests starved the rest: 183 I/Os in 47 s.)"""
 import os
 import sys
 
@@ -39,19 +35,27 @@ def body(run):
     initrd = run.initramfs(["pt-device.sh", "companion-pressure.sh"],
                            modules=["apple_dma", "nvme"], ko=[ko], kernel=kernel, fio=True)
     run.boot(initrd, mem=f"{MEM >> 20}M", timeout=900, on_line=on_line, qmp=True,
-             qemu_args=comp.companion_args(sim, mem=MEM, window=16 * pt.MiB,
+             qemu_args=comp.companion_args(sim, mem=MEM, window=24 * pt.MiB,
                                            companion={"chunk-size": 16 * pt.MiB}))
     n = run.notes
-    print(f"pressure: fio exit {n.get('pressure_fio_rc')} in {n.get('pressure_fio_ms')} ms, "
-          f"{n.get('pressure_map_errors')} DMA mapping errors in the guest")
+    print(f"pressure: fio exit {n.get('pressure_fio_rc')} in {n.get('pressure_fio_ms')} ms "
+          f"({n.get('pressure_written')} written and verified), {n.get('pressure_no_space')} maps refused for the "
+          f"budget, {n.get('pressure_map_errors')} DMA mapping errors, "
+          f"{n.get('pressure_spans')} spans in the guest")
     info = got.get("qmp")
     c = info[0].get("companion") if info else None
     if run.check("pressure-stats-taken", c is not None, f"x-query-vfio-apple: {info}"):
         print(f"pressure: companion peak {c['peak-bytes'] >> 20} MiB in {c['peak-mappings']} "
-              f"mappings, {c['errors-no-space']} NO_SPACE, {c['evictions']} evictions")
+              f"mappings, {c['errors-no-space']} NO_SPACE, {c['evictions']} evictions, "
+              f"span reserve {c['span-reserve-bytes'] >> 20} MiB")
         run.check("pressure-host-refused-no-space", c["errors-no-space"] > 0,
                   "the budget never ran out: the test did not test it")
-        run.check("pressure-host-evicted", c["evictions"] > 0, "no chunk was ever evicted")
+        # Evictions are not required: the chunks that fit can stay pinned
+        # by the hot buffers the whole run (the starvation the reserve
+        # prevents).  qtest /vfio-apple/companion/forward-progress and
+        # /budget prove eviction of unpinned chunks.
+        run.check("pressure-host-span-reserve", c["span-reserve-bytes"] == 8 * pt.MiB,
+                  f"span reserve {c['span-reserve-bytes']:#x}, want 8 MiB (budget/8)")
         run.check("pressure-host-peak-in-budget", c["peak-bytes"] <= BUDGET,
                   f"peak {c['peak-bytes']:#x} > {BUDGET:#x}")
     st = pt.sim_stats(sim)
