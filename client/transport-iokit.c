@@ -6,8 +6,8 @@
  * Thin glue: every decision that does not need IOKit (which instance
  * serves a location, which root port it is below, what an IOReturn means,
  * the cache mode, the timeout and "behind" bookkeeping) lives in
- * iokit-match.c and iokit-callq.c, which are unit-tested on Linux.  The semantics are the socket
- * transport's (transport.h):
+ * iokit-match.c and iokit-callq.c, which are unit-tested on Linux.  The
+ * semantics are the socket transport's (transport.h):
  *   - every call to the dext runs on the call queue's worker thread, and
  *     the caller waits at most timeout_ms: IOConnectCallMethod itself
  *     cannot time out.  A call given up on leaves us behind; while behind

@@ -293,8 +293,10 @@ struct vfa_identity {
     uint16_t flags;             /* enum vfa_id_flags */
     /*
      * Host location.  Apple Silicon reuses bus numbers across root ports,
-     * so the BDF is only unique together with `location`, the root port's
-     * registry name on macOS ("sim:<model>" in the simulator).
+     * so the BDF is only unique together with `location`.  The macOS dext
+     * sends "regid:0x<IORegistry entry ID of the IOPCIDevice>"; the IOKit
+     * client checks it and replaces it with the root port's registry name
+     * (dext/macos/README.md, "Location").  "sim:<model>" in the simulator.
      */
     uint32_t domain;
     uint8_t  bus, dev, fn, _pad0;
