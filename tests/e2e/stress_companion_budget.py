@@ -1,5 +1,12 @@
 #!/usr/bin/env python3
-"""Companion mode under a small DART budget (64 MiB, 512 mappings; a 24 MiB
+"""NOT IN make check (run by hand: python3 tests/e2e/stress_companion_budget.py).
+It passes here (fio finishes, verified), but whether the budget runs out
+depends on how much I/O is in flight, which the machine's load decides: in
+a clean-clone make check run it never ran out, so its "budget exhausted"
+checks failed.  The host's forward-progress logic is covered by qtest
+/vfio-apple/companion/forward-progress and /budget.
+
+Companion mode under a small DART budget (64 MiB, 512 mappings; a 24 MiB
 window; chunks of 16 MiB, of which two fit beside the 8 MiB span reserve):
 heavy verified I/O runs out of mappings; the guest logs and counts DMA
 mapping errors and nvme retries them (no panic, no hang); the reserve
