@@ -43,6 +43,7 @@
 #include "qemu/osdep.h"
 #include "qapi/error.h"
 #include "qemu/error-report.h"
+#include "qemu/host-utils.h"
 #include "qemu/main-loop.h"
 #include "qemu/module.h"
 #include "qemu/thread.h"
@@ -1105,13 +1106,21 @@ static bool apple_dma_set_reserve(AppleDMAState *s, Error **errp)
                           "window-size to the device\n");
         return false;
     }
-    bytes = QEMU_ALIGN_UP(bytes, ADMA_PAGE_SIZE);
-    rmaps = room ? MIN((uint64_t)maps, DIV_ROUND_UP((uint64_t)maps *
-                       MIN(bytes, room), room)) : 0;
+    bytes = MIN(QEMU_ALIGN_UP(bytes, ADMA_PAGE_SIZE), room);
+    rmaps = 0;
     if (bytes) {
+        /*
+         * maps * bytes / room, rounded up: the budget is the dext's, so
+         * the product may not fit 64 bits; the quotient is at most maps.
+         */
+        uint64_t lo, hi, rem;
+
+        mulu64(&lo, &hi, maps, bytes);
+        rem = divu128(&lo, &hi, room);
+        rmaps = lo + (rem != 0);
         rmaps = MAX(rmaps, MIN(APPLE_DMA_RESERVE_MIN_MAPS, maps / 2));
     }
-    s->chunk_limit_bytes = v->budget_bytes - MIN(bytes, room);
+    s->chunk_limit_bytes = v->budget_bytes - bytes;
     s->chunk_limit_maps = v->budget_mappings - rmaps;
     return true;
 }
