@@ -35,6 +35,7 @@ static void usage(FILE *out)
 "  -s, --socket PATH            UNIX socket to listen on\n"
 "  -d, --device MODEL[,OPTS]    device model and its options, e.g.\n"
 "                               nvme,file=/tmp/disk.img,size=1G,queues=4,vectors=8\n"
+"                               (latency-us=N holds each I/O completion N us)\n"
 "                               virtio-net,mac=02:76:66:61:00:01,vectors=3\n"
 "                               (a NIC that loops every frame it sends back)\n"
 "      --dart-budget BYTES      DMA bytes mapped at once (default 1536M)\n"

@@ -354,7 +354,8 @@ static struct nvme_result cmd_delete_sq(struct nvme *n, const struct nvme_sqe *c
     unsigned qid = c->cdw10 & 0xffff;
     if (qid == 0 || qid > n->max_ioq || !n->sq[qid].valid)
         return fail(NVME_SC_QID_INVALID);
-    /* Commands run to completion as they are fetched: none is left to abort. */
+    /* Commands run as they are fetched; held completions are posted now: none is left to abort. */
+    nvme_hold_drain_sq(n, qid);
     n->cq[n->sq[qid].cqid].nsqs--;
     memset(&n->sq[qid], 0, sizeof(n->sq[qid]));
     nvme_reg_wr32(n, NVME_REG_DBS + 2 * qid * 4, 0);

@@ -70,6 +70,7 @@ void nvme_ctrl_reset_locked(struct nvme *n)
     memset(n->sq, 0, sizeof(n->sq));
     memset(n->cq, 0, sizeof(n->cq));
     n->n_aer = 0;
+    nvme_hold_reset(n);
     n->enabled = false;
     n->shutdown = false;
     n->csts = 0;
@@ -171,7 +172,7 @@ uint16_t nvme_dma_from_host(struct nvme *n, uint64_t prp1, uint64_t prp2, void *
     return nvme_dma(n, prp1, prp2, buf, len, false);
 }
 
-static void fatal(struct nvme *n)
+void nvme_fatal(struct nvme *n)
 {
     /* The controller cannot reach its own queues: stop, as hardware does. */
     n->csts |= NVME_CSTS_CFS;
@@ -195,7 +196,7 @@ static void read_cq_head(struct nvme *n, unsigned qid)
         n->st.invalid_doorbells++;
 }
 
-static bool cq_full(struct nvme *n, unsigned cqid)
+bool nvme_cq_full(struct nvme *n, unsigned cqid)
 {
     struct nvme_cq *cq = &n->cq[cqid];
     read_cq_head(n, cqid);
@@ -203,8 +204,8 @@ static bool cq_full(struct nvme *n, unsigned cqid)
 }
 
 /* Posts one completion; the phase tag is written last. */
-static bool post_cqe(struct nvme *n, unsigned cqid, uint16_t sqid, uint16_t cid,
-                     const struct nvme_result *r)
+bool nvme_post_cqe(struct nvme *n, unsigned cqid, uint16_t sqid, uint16_t cid,
+                   const struct nvme_result *r)
 {
     struct nvme_cq *cq = &n->cq[cqid];
     struct nvme_sq *sq = &n->sq[sqid];
@@ -245,12 +246,14 @@ static unsigned process_sq(struct nvme *n, unsigned qid)
         return 0;
     }
     while (sq->head != tail && done < SQ_BURST) {
-        if (cq_full(n, sq->cqid))
+        if (nvme_cq_full(n, sq->cqid))
             break;                      /* resume when the host frees CQ space */
+        if (qid && n->latency_us && nvme_hold_full(n))
+            break;                      /* resume when held completions fall due */
         struct nvme_sqe c;
         /* The acquire load of the doorbell orders this read after it. */
         if (n->host->dma_read(n->host->opaque, sq->base + (uint64_t)sq->head * sizeof(c), &c, sizeof(c))) {
-            fatal(n);
+            nvme_fatal(n);
             return done;
         }
         sq->head = (sq->head + 1) % sq->size;
@@ -259,11 +262,15 @@ static unsigned process_sq(struct nvme *n, unsigned qid)
         struct nvme_result r = qid == 0 ? nvme_admin_exec(n, &c) : nvme_io_exec(n, &c);
         if (r.defer)
             continue;
+        if (qid && n->latency_us) {
+            nvme_hold(n, (uint16_t)qid, c.cid, &r);
+            continue;
+        }
         /* The command may have deleted this SQ (Delete I/O SQ on itself is invalid, but be safe). */
         if (!n->sq[qid].valid || !n->cq[n->sq[qid].cqid].valid)
             return done;
-        if (!post_cqe(n, sq->cqid, (uint16_t)qid, c.cid, &r)) {
-            fatal(n);
+        if (!nvme_post_cqe(n, sq->cqid, (uint16_t)qid, c.cid, &r)) {
+            nvme_fatal(n);
             return done;
         }
     }
@@ -299,7 +306,9 @@ unsigned nvme_poll_locked(struct nvme *n)
     if (!n->enabled || n->shutdown || (n->csts & NVME_CSTS_CFS) || !nvme_bus_master(n))
         return work;
 
-    for (unsigned q = 0; q <= n->max_ioq; q++) {
+    /* Held completions first: they free the driver's tags for new commands. */
+    work += nvme_hold_post_due(n);
+    for (unsigned q = 0; q <= n->max_ioq && !(n->csts & NVME_CSTS_CFS); q++) {
         if (!n->sq[q].valid)
             continue;
         work += process_sq(n, q);

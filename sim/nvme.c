@@ -7,6 +7,9 @@
  *                        (default 64M when neither is given)
  *          queues=N      I/O queue pairs offered, 1..128 (default 8)
  *          vectors=N     MSI-X vectors, 1..256 (default 8)
+ *          latency-us=N  every I/O completion held N us, 0..1000000 (default 0):
+ *                        keeps requests, and their DMA mappings, in flight
+ *                        (nvme-hold.c)
  */
 #include "nvme.h"
 #include "model-opts.h"
@@ -84,6 +87,7 @@ static void nvme_destroy(struct sim_device *dev)
     nvme_thread_stop(n);
     sim_bar_release(&n->dev.bars[0]);
     nvme_ns_close(&n->ns);
+    nvme_hold_free(n);
     free(n->bounce);
     pthread_mutex_destroy(&n->lock);
     free(n);
@@ -106,7 +110,8 @@ static void nvme_stats_json(struct sim_device *dev, FILE *out)
             "\"interrupts\":%llu,\"errors\":%llu,\"dma_faults\":%llu,\"invalid_doorbells\":%llu,"
             "\"polls\":%llu,\"busy_polls\":%llu,\"idle_sleeps\":%llu,"
             "\"ctrl_enables\":%llu,\"ctrl_resets\":%llu,\"shutdowns\":%llu,\"flrs\":%llu,"
-            "\"fatal_errors\":%llu,\"bar_renewals\":%llu",
+            "\"fatal_errors\":%llu,\"bar_renewals\":%llu,"
+            "\"latency_us\":%u,\"held\":%llu,\"held_peak\":%llu,\"held_dropped\":%llu",
             ready ? "true" : "false", live_sq,
             (unsigned long long)s.admin_cmds, (unsigned long long)s.io_read,
             (unsigned long long)s.io_write, (unsigned long long)s.io_flush,
@@ -117,7 +122,9 @@ static void nvme_stats_json(struct sim_device *dev, FILE *out)
             (unsigned long long)s.busy_polls, (unsigned long long)s.idle_sleeps,
             (unsigned long long)s.ctrl_enables, (unsigned long long)s.ctrl_resets,
             (unsigned long long)s.shutdowns, (unsigned long long)s.flrs,
-            (unsigned long long)s.fatal, (unsigned long long)s.bar_renewals);
+            (unsigned long long)s.fatal, (unsigned long long)s.bar_renewals,
+            n->latency_us, (unsigned long long)s.held, (unsigned long long)s.held_peak,
+            (unsigned long long)s.held_dropped);
 }
 
 static const struct sim_device_ops nvme_ops = {
@@ -137,7 +144,7 @@ static const struct sim_device_ops nvme_ops = {
 struct nvme_opts {
     char *file;
     uint64_t size;
-    unsigned queues, vectors;
+    unsigned queues, vectors, latency_us;
 };
 
 static int parse_opt(void *ctx, const char *k, const char *v, char *err, size_t errlen)
@@ -164,8 +171,14 @@ static int parse_opt(void *ctx, const char *k, const char *v, char *err, size_t 
             snprintf(err, errlen, "option 'vectors=%s': want 1..%u", v, MAX_VECTORS);
             return -1;
         }
+    } else if (!strcmp(k, "latency-us")) {
+        if (sim_opt_uint(v, 0, NVME_LATENCY_MAX_US, &o->latency_us)) {
+            snprintf(err, errlen, "option 'latency-us=%s': want 0..%u", v, NVME_LATENCY_MAX_US);
+            return -1;
+        }
     } else {
-        snprintf(err, errlen, "unknown option '%s' (nvme takes file=, size=, queues=, vectors=)", k);
+        snprintf(err, errlen, "unknown option '%s' (nvme takes file=, size=, queues=, vectors=, "
+                 "latency-us=)", k);
         return -1;
     }
     return 0;
@@ -227,15 +240,15 @@ struct sim_device *sim_nvme_create(const char *args, const struct sim_device_hos
         return NULL;
     }
     n->bounce = malloc(NVME_MAX_XFER);
+    if (!n->bounce || nvme_hold_init(n, o.latency_us)) {
+        snprintf(err, errlen, "nvme: out of memory");
+        nvme_destroy(&n->dev);
+        return NULL;
+    }
     void *mem = NULL;
     int fd = sim_shared_mem_create(BAR0_NAME, NVME_BAR0_SIZE, &mem);
-    if (!n->bounce || fd < 0) {
-        snprintf(err, errlen, "nvme: cannot create BAR0: %s",
-                 strerror(fd < 0 ? -fd : ENOMEM));
-        if (fd >= 0) {
-            munmap(mem, NVME_BAR0_SIZE);
-            close(fd);
-        }
+    if (fd < 0) {
+        snprintf(err, errlen, "nvme: cannot create BAR0: %s", strerror(-fd));
         nvme_destroy(&n->dev);
         return NULL;
     }

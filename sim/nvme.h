@@ -8,6 +8,7 @@
  *   nvme-admin.c   admin command set
  *   nvme-io.c      NVM command set (Read/Write/Flush) and the namespace store
  *   nvme-prp.c     PRP / PRP-list walker (pure, fuzzed)
+ *   nvme-hold.c    completion latency: I/O completions held for latency-us
  *
  * Values from the NVMe Base Specification 1.4 unless said otherwise.
  */
@@ -123,6 +124,21 @@ struct nvme_result {
     bool     defer;                 /* no completion now (held AER) */
 };
 
+/* A completion held back by the latency option (nvme-hold.c). */
+struct nvme_held {
+    uint64_t due_ns;                /* CLOCK_MONOTONIC */
+    uint16_t sqid, cid;
+    struct nvme_result r;
+};
+
+/*
+ * Held completions at most: 128 queues of 1024 entries could hold more,
+ * but a bound keeps the FIFO small; once it is full the device stops
+ * fetching I/O commands until the head falls due.
+ */
+#define NVME_HOLD_MAX           4096u
+#define NVME_LATENCY_MAX_US     1000000u    /* 1 s: below the driver's 30 s timeout */
+
 struct nvme_sq {
     bool     valid;
     uint64_t base;
@@ -152,6 +168,8 @@ struct nvme_stats {
     uint64_t polls, idle_sleeps, busy_polls;
     uint64_t ctrl_enables, ctrl_resets, shutdowns, flrs, fatal;
     uint64_t bar_renewals;                  /* BAR0 moved to fresh memory */
+    uint64_t held, held_peak, held_dropped; /* latency option: completions held,
+                                               most at once, never posted (reset) */
 };
 
 struct nvme_ns {
@@ -168,6 +186,7 @@ struct nvme {
     /* Options. */
     unsigned max_ioq;               /* I/O queue pairs offered */
     unsigned vectors;               /* MSI-X vectors */
+    unsigned latency_us;            /* I/O completion latency; 0: none */
 
     /* PCI side. */
     uint8_t  cfg[SIM_CONFIG_SIZE];
@@ -188,6 +207,8 @@ struct nvme {
     struct nvme_cq cq[NVME_MAX_IO_QUEUES + 1];
     unsigned n_aer;                 /* held Asynchronous Event Requests */
     uint16_t aer_cid[NVME_AERL + 1];
+    struct nvme_held *held;         /* NVME_HOLD_MAX, a FIFO; NULL without latency */
+    unsigned held_head, held_count;
 
     /* Features. */
     uint32_t feat_arb, feat_pm, feat_temp, feat_err, feat_irq_coalesce,
@@ -216,6 +237,11 @@ int nvme_thread_start(struct nvme *n);
 void nvme_thread_stop(struct nvme *n);
 uint64_t nvme_mmio_read(struct sim_device *dev, unsigned bar, uint64_t off, unsigned width);
 void nvme_mmio_write(struct sim_device *dev, unsigned bar, uint64_t off, unsigned width, uint64_t val);
+bool nvme_cq_full(struct nvme *n, unsigned cqid);
+/* Posts one completion; false if the CQ cannot be written (the caller calls nvme_fatal). */
+bool nvme_post_cqe(struct nvme *n, unsigned cqid, uint16_t sqid, uint16_t cid,
+                   const struct nvme_result *r);
+void nvme_fatal(struct nvme *n);
 
 /* Data movement through host->dma_*; return an NVMe status. */
 uint16_t nvme_dma_to_host(struct nvme *n, uint64_t prp1, uint64_t prp2, const void *buf, uint32_t len);
@@ -229,6 +255,15 @@ void nvme_features_reset(struct nvme *n);
 struct nvme_result nvme_io_exec(struct nvme *n, const struct nvme_sqe *c);
 int nvme_ns_open(struct nvme_ns *ns, const char *path, uint64_t size, char *err, size_t errlen);
 void nvme_ns_close(struct nvme_ns *ns);
+
+/* nvme-hold.c (all under lock but init/free) */
+int nvme_hold_init(struct nvme *n, unsigned latency_us);   /* 0, or -1: no memory */
+void nvme_hold_free(struct nvme *n);
+bool nvme_hold_full(const struct nvme *n);
+void nvme_hold(struct nvme *n, uint16_t sqid, uint16_t cid, const struct nvme_result *r);
+unsigned nvme_hold_post_due(struct nvme *n);               /* completions posted */
+void nvme_hold_drain_sq(struct nvme *n, unsigned sqid);    /* before SQ deletion */
+void nvme_hold_reset(struct nvme *n);                      /* controller reset */
 
 static inline uint32_t nvme_reg_rd32(const struct nvme *n, unsigned off)
 {

@@ -12,9 +12,11 @@ GiB = 1 << 30
 MiB = 1 << 20
 
 
-def start_sim(run, name="sim", disk_size="1G", extra=(), fault_fatal=True, device=None):
+def start_sim(run, name="sim", disk_size="1G", extra=(), fault_fatal=True, device=None,
+              nvme_opts=""):
     """Start vfio-apple-sim with an NVMe model on a sparse file; return its socket.
 
+    nvme_opts: more of the NVMe model's options (e.g. "latency-us=20000").
     device: another model and its options instead (e.g. "virtio-net,mac=...").
 
     fault_fatal: any DART fault makes the simulator exit loudly (status 3),
@@ -23,7 +25,8 @@ def start_sim(run, name="sim", disk_size="1G", extra=(), fault_fatal=True, devic
     sock = os.path.join(run.workdir, f"{name}.sock")
     disk = os.path.join(run.workdir, f"{name}-disk.img")
     p = run.spawn(name, [SIM, "--socket", sock,
-                         "--device", device or f"nvme,file={disk},size={disk_size}",
+                         "--device", device or f"nvme,file={disk},size={disk_size}"
+                         + (f",{nvme_opts}" if nvme_opts else ""),
                          *(["--dart-fault-fatal"] if fault_fatal else []), *extra])
     for _ in range(200):
         if os.path.exists(sock):

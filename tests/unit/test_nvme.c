@@ -354,7 +354,8 @@ static void test_options(void **state)
     static const struct { const char *args, *names; } bad[] = {
         { "queues=0", "queues" }, { "queues=129", "queues" }, { "vectors=0", "vectors" },
         { "vectors=1000", "vectors" }, { "size=100", "size" }, { "size=1Q", "size" },
-        { "bogus=1", "bogus" }, { "size", "size" }, { "file=/nonexistent/dir/x", "/nonexistent" },
+        { "bogus=1", "bogus" }, { "latency-us=1000001", "latency-us" },
+        { "latency-us=-1", "latency-us" }, { "size", "size" }, { "file=/nonexistent/dir/x", "/nonexistent" },
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         err[0] = 0;
@@ -854,6 +855,104 @@ static void test_bar_renew_orphans_old_mapping(void **state)
     ctx_free(c);
 }
 
+/* Consumes the next completion of qid if one is posted now (no waiting: manual mode). */
+static int reap_now(struct ctx *c, unsigned qid, struct nvme_cqe *out)
+{
+    return reap(c, qid, out, 1);
+}
+
+/*
+ * latency-us: an I/O command runs when fetched, its completion is posted
+ * only once the latency has passed; admin commands are never held.
+ */
+static void test_latency_holds_io_completions(void **state)
+{
+    struct ctx *c = ctx_new("size=1M,latency-us=100000");
+    struct nvme *n = (struct nvme *)c->dev;
+    struct nvme_cqe ce;
+
+    enable(c);
+    create_io_queue(c, 1, 1);
+    manual(c);
+    uint8_t *w = alloc(c, 4096, 4096), *id = alloc(c, 4096, 4096);
+    memset(w, 0x5a, 4096);
+    struct nvme_sqe e = { .opcode = 0x01, .nsid = 1, .prp1 = iova_of(c, w), .cdw12 = 7 };
+    submit(c, 1, &e);
+    pass(c);
+    assert_int_equal(n->st.io_write, 1);            /* the data moved at fetch */
+    assert_int_equal(n->st.held, 1);
+    assert_int_equal(reap_now(c, 1, NULL), -1);     /* the completion did not */
+
+    struct nvme_sqe a = { .opcode = 0x06, .prp1 = iova_of(c, id), .cdw10 = 1 };
+    submit(c, 0, &a);
+    pass(c);
+    assert_int_equal(reap_now(c, 0, &ce), 0);       /* admin: at once */
+    assert_int_equal(ce.cid, a.cid);
+    pass(c);
+    assert_int_equal(reap_now(c, 1, NULL), -1);
+
+    sleep_ms(110);
+    pass(c);
+    assert_int_equal(reap_now(c, 1, &ce), 0);
+    assert_int_equal(ce.cid, e.cid);
+    assert_int_equal(ce.sqid, 1);
+    assert_int_equal(n->st.held_peak, 1);
+    assert_int_equal(n->held_count, 0);
+    ctx_free(c);
+}
+
+/*
+ * Deleting an SQ posts its held completions before the delete completes
+ * (none is lost or left to land on a later queue of the same ID); a
+ * controller reset drops them, as it ends every command.
+ */
+static void test_latency_drain_and_reset(void **state)
+{
+    struct ctx *c = ctx_new("size=1M,latency-us=1000000");
+    struct nvme *n = (struct nvme *)c->dev;
+    struct nvme_cqe ce;
+    uint16_t cids[3];
+
+    enable(c);
+    create_io_queue(c, 1, 1);
+    manual(c);
+    for (int i = 0; i < 3; i++) {
+        struct nvme_sqe f = { .opcode = 0x00, .nsid = 1 };
+        submit(c, 1, &f);
+        cids[i] = f.cid;
+    }
+    pass(c);
+    assert_int_equal(n->held_count, 3);
+    assert_int_equal(reap_now(c, 1, NULL), -1);
+    struct nvme_sqe del = { .opcode = 0x00, .cdw10 = 1 };
+    submit(c, 0, &del);
+    pass(c);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(reap_now(c, 1, &ce), 0);
+        assert_int_equal(ce.cid, cids[i]);
+    }
+    assert_int_equal(reap_now(c, 0, &ce), 0);
+    assert_int_equal(ce.cid, del.cid);
+    assert_int_equal(n->held_count, 0);
+    assert_int_equal(n->st.held_dropped, 0);
+    ctx_free(c);
+
+    c = ctx_new("size=1M,latency-us=1000000");
+    n = (struct nvme *)c->dev;
+    enable(c);
+    create_io_queue(c, 1, 1);
+    manual(c);
+    struct nvme_sqe f = { .opcode = 0x00, .nsid = 1 };
+    submit(c, 1, &f);
+    pass(c);
+    assert_int_equal(n->held_count, 1);
+    wr32(c, NVME_REG_CC, 0);
+    pass(c);
+    assert_int_equal(n->held_count, 0);
+    assert_int_equal(n->st.held_dropped, 1);
+    ctx_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -869,6 +968,8 @@ int main(void)
         cmocka_unit_test(test_cq_full_waits),
         cmocka_unit_test(test_doorbell_while_disabled_ignored),
         cmocka_unit_test(test_bar_renew_orphans_old_mapping),
+        cmocka_unit_test(test_latency_holds_io_completions),
+        cmocka_unit_test(test_latency_drain_and_reset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
