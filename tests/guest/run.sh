@@ -3,7 +3,8 @@
 # guest kernel (6.1, 6.12, 6.12 with 16 KiB pages), with the kernel API
 # found at build time (alloc_pages vs alloc_pages_op); and the DKMS .deb:
 # its layout, its control data, and its packaged source built the way DKMS
-# builds it (dkms.conf's MAKE line, against the 6.1 headers).
+# builds it (dkms.conf's MAKE line, against the 6.1 headers) and by
+# bookworm's dkms itself (tests/guest/dkms.sh).
 # Prints PASS:/FAIL: lines.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -73,6 +74,8 @@ if deb=$("$top/scripts/guest-apple-dma-deb.sh" "$top/build" 2>>"$log" | tail -1)
 		fail deb-source-builds "see $log"
 	fi
 	rm -rf "$x"
+	# And by Debian's own dkms, as apt install in a guest runs it.
+	"$top/tests/guest/dkms.sh" "$deb"
 else
 	fail deb-built "see $log"
 fi
