@@ -1,6 +1,7 @@
 #!/bin/bash
 # Stage and cross-build the apple_dma guest module for the guest kernel
-# (GUEST_KERNEL=bookworm|trixie|trixie-16k, as scripts/guest-fetch.sh).
+# (GUEST_KERNEL=bookworm|trixie|trixie-16k|trixie-backports, as
+# scripts/guest-fetch.sh).
 #
 #   scripts/guest-apple-dma.sh [<out-dir>]
 #

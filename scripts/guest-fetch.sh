@@ -5,9 +5,15 @@
 #   bookworm     bookworm's newest linux-image-6.1.0-NN-arm64 (Linux 6.1)
 #   trixie       trixie's newest linux-image-6.12.NN+deb13-arm64 (Linux 6.12)
 #   trixie-16k   the same with 16 KiB pages (linux-image-...-arm64-16k)
+#   trixie-backports  the newest Linux in trixie-backports, whatever its
+#                version (7.3.4+deb13-arm64 when this was written)
 # and for each: its linux-headers-<KVER> (arm64) and -common (all), and the
 # amd64 linux-kbuild of the same version, unpacked together so that
-# out-of-tree modules can be cross-built against them.  The userland is the
+# out-of-tree modules can be cross-built against them.  Where
+# linux-image-<KVER> is only a meta package (Debian's packaging of 6.18 and
+# later: linux-binary-<KVER> holds the image, linux-modules-<KVER> the
+# modules, linux-base-<KVER> modules.builtin/order and the config), the
+# packages it depends on by that KVER are fetched and unpacked with it.  The userland is the
 # same for every kernel: bookworm's busybox-static (arm64).
 #
 #   scripts/guest-fetch.sh --fio
@@ -19,7 +25,8 @@
 # Prints shell assignments on stdout (everything else goes to stderr):
 #   eval "$(scripts/guest-fetch.sh)"
 # sets GUEST_KVER GUEST_KVERSION GUEST_KERNEL GUEST_MODDIR GUEST_KHEADERS
-# GUEST_BUSYBOX and GUEST_KERNEL_NAME (bookworm|trixie|trixie-16k).  After
+# GUEST_BUSYBOX and GUEST_KERNEL_NAME (bookworm|trixie|trixie-16k|
+# trixie-backports).  After
 # that eval GUEST_KERNEL is the kernel image's path; a later run in the same
 # environment then picks the kernel from GUEST_KERNEL_NAME.
 #
@@ -28,7 +35,9 @@
 #   linux-<KVER>_<version>/     image + headers + kbuild unpacked into one
 #                               root (boot/, lib/modules/<KVER>/ or, trixie,
 #                               usr/lib/modules/<KVER>/ with lib -> usr/lib,
-#                               usr/src/, usr/lib/linux-kbuild-*/), depmod run
+#                               usr/src/, usr/lib/linux-kbuild-*/), depmod run;
+#                               boot/vmlinuz-<KVER> links to the image where
+#                               the packages put it in lib/modules/<KVER>/
 #   busybox-<version>/          busybox-static unpacked (bin/busybox)
 #   fio-<version>/              fio + its library closure (--fio)
 #   resolved-<kernel>-<latest|KVER>   versions picked at the last apt refresh
@@ -36,7 +45,7 @@
 # complete, so an interrupted run is repaired by the next one.
 #
 # Environment: GUEST_KVER pins the kernel ABI (e.g. 6.1.0-56-arm64,
-# 6.12.117+deb13-arm64); VFIO_APPLE_REFRESH=1 forces an apt refresh and a
+# 6.12.117+deb13-arm64, 7.3.4+deb13-arm64); VFIO_APPLE_REFRESH=1 forces an apt refresh and a
 # new version lookup.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -54,6 +63,7 @@ done
 # earlier eval), in which case GUEST_KERNEL_NAME does.
 kname=${GUEST_KERNEL:-bookworm}
 case $kname in */*) kname=${GUEST_KERNEL_NAME:-bookworm} ;; esac
+LIBC_SUITES=
 case $kname in
 bookworm)
 	SUITES="bookworm bookworm-security bookworm-updates"
@@ -67,10 +77,18 @@ trixie-16k)
 	SUITES="trixie trixie-security trixie-updates"
 	META=linux-image-arm64-16k KSERIES=6.12 FLAVOUR=arm64-16k
 	KVER_RE='^6\.12\.[0-9]+\+deb13-arm64-16k$' KVER_EG=6.12.NN+deb13-arm64-16k ;;
+trixie-backports)
+	# No series: whichever Linux backports carries (7.3 when written).
+	SUITES="trixie-backports" LIBC_SUITES="trixie trixie-security trixie-updates"
+	META=linux-image-arm64 KSERIES= FLAVOUR=arm64
+	KVER_RE='^[0-9]+\.[0-9]+(\.[0-9]+)?\+deb13-arm64$' KVER_EG=X.Y.Z+deb13-arm64 ;;
 *)
-	die "GUEST_KERNEL=$kname: expected bookworm (Linux 6.1), trixie (6.12) or trixie-16k (6.12, 16 KiB pages)" ;;
+	die "GUEST_KERNEL=$kname: expected bookworm (Linux 6.1), trixie (6.12), trixie-16k (6.12, 16 KiB pages) or trixie-backports (the newest in trixie-backports)" ;;
 esac
 USERLAND_SUITES="bookworm bookworm-security bookworm-updates"
+# The release the kernel's packages were built for, whose libc6 its kbuild
+# tools need (backports are built against the stable release).
+LIBC_SUITES=${LIBC_SUITES:-$SUITES}
 
 G=$CACHE/guest
 mkdir -p "$G/debs" || die "cannot create $G (run as root, or set VFIO_APPLE_CACHE to a writable folder)"
@@ -98,6 +116,21 @@ highest_version() {
 kbase() { printf '%s\n' "${1%-$FLAVOUR}"; }
 kbuild_series() { if [ "$KSERIES" = 6.1 ]; then echo 6.1; else kbase "$1"; fi; }
 
+# The packages a split linux-image-KVER (a meta package) is made of, read
+# from its Depends (on stdin, a control paragraph): "name version" for
+# each dependency named linux-*-KVER, the version it pins (or $2).  None
+# for an image package that holds the kernel itself.
+kparts() {
+	local kver=$1 ver=$2 dep name pin
+	sed -n 's/^Depends: *//p' | head -n1 | tr ',' '\n' | sed 's/|.*//' |
+	while read -r dep; do
+		name=${dep%% *}
+		case $name in linux-image-*) continue ;; linux-*-"$kver") ;; *) continue ;; esac
+		pin=$(sed -n 's/.*(= *\([^ )]*\) *).*/\1/p' <<<"$dep")
+		printf '%s %s\n' "$name" "${pin:-$ver}"
+	done
+}
+
 # Work out KVER, the kernel package version and the busybox version.
 resolve() {
 	local kver ver dep bbver
@@ -109,8 +142,8 @@ resolve() {
 		[ -n "$ver" ] || die "linux-image-$kver:arm64 is not in the $kname archive any more (only the newest ABIs are); unset GUEST_KVER or pick another"
 	else
 		local meta
-		meta=$(highest_version "$META:arm64" "$SUITES" "$KSERIES.")
-		[ -n "$meta" ] || die "no $META:arm64 $KSERIES.x of $kname in the private apt lists ($PAPT); try VFIO_APPLE_REFRESH=1"
+		meta=$(highest_version "$META:arm64" "$SUITES" "${KSERIES:+$KSERIES.}")
+		[ -n "$meta" ] || die "no $META:arm64 ${KSERIES:+$KSERIES.x }of $kname in the private apt lists ($PAPT); try VFIO_APPLE_REFRESH=1"
 		dep=$(papt_cache show "$META:arm64=$meta" |
 		      sed -n 's/^Depends: *//p' | head -n1 | tr ',|' '\n\n' |
 		      sed -n 's/^ *linux-image-\([^ ]*\)\( .*\)\?$/\1/p' |
@@ -120,12 +153,17 @@ resolve() {
 		ver=$(highest_version "linux-image-$kver:arm64" "$SUITES")
 		[ -n "$ver" ] || die "linux-image-$kver:arm64 (the dependency of $META=$meta) is not in the lists"
 	fi
-	local p base
+	local p base pv
 	base=$(kbase "$kver")
 	for p in "linux-headers-$kver:arm64" "linux-headers-$base-common" "linux-kbuild-$(kbuild_series "$kver"):amd64"; do
 		papt_cache madison "$p" 2>/dev/null | awk -F' *[|] *' '{print $2}' | grep -qxF "$ver" ||
 			die "$p version $ver (matching linux-image-$kver) is not in the archive; cannot build modules against this kernel"
 	done
+	# A split image's parts (checked now, fetched with the image later).
+	while read -r p pv; do
+		papt_cache madison "$p:arm64" 2>/dev/null | awk -F' *[|] *' '{print $2}' | grep -qxF "$pv" ||
+			die "$p version $pv (a part of linux-image-$kver) is not in the archive"
+	done < <(papt_cache show "linux-image-$kver:arm64=$ver" | kparts "$kver" "$ver")
 	bbver=$(highest_version busybox-static:arm64 "$USERLAND_SUITES")
 	[ -n "$bbver" ] || die "busybox-static:arm64 not found in the private apt lists (bookworm)"
 	printf '%s %s %s\n' "$kver" "$ver" "$bbver"
@@ -181,6 +219,11 @@ if [ ! -e "$kroot/.complete" ]; then
 		d=$(deb_path "${p% *}" "$KVERSION" "${p#* }")
 		debs+=("$d")
 	done
+	# A meta linux-image (6.18+ packaging): its parts hold the files.
+	while read -r p pv; do
+		d=$(deb_path "$p" "$pv" arm64)
+		debs+=("$d")
+	done < <(dpkg-deb -f "${debs[0]}" Depends | sed 's/^/Depends: /' | kparts "$KVER" "$KVERSION")
 	step "unpack kernel $KVER ($KVERSION)"
 	rm -rf "$G"/.tmp-linux-* "$kroot"
 	tmp=$(mktemp -d "$G/.tmp-linux-XXXXXX")
@@ -189,7 +232,17 @@ if [ ! -e "$kroot/.complete" ]; then
 	done
 	hdr=usr/src/linux-headers-$KVER
 	common=usr/src/linux-headers-$KBASE-common
-	[ -f "$tmp/boot/vmlinuz-$KVER" ] || die "linux-image-$KVER has no boot/vmlinuz-$KVER"
+	# linux-binary-KVER (6.18+ packaging) has the image in the modules
+	# folder, as lib/modules/KVER/vmlinuz: link it where the others have it.
+	if [ ! -e "$tmp/boot/vmlinuz-$KVER" ]; then
+		for m in usr/lib lib; do
+			[ -f "$tmp/$m/modules/$KVER/vmlinuz" ] || continue
+			mkdir -p "$tmp/boot"
+			ln -s "../$m/modules/$KVER/vmlinuz" "$tmp/boot/vmlinuz-$KVER"
+			break
+		done
+	fi
+	[ -f "$tmp/boot/vmlinuz-$KVER" ] || die "linux-image-$KVER (and its parts) has no boot/vmlinuz-$KVER nor lib/modules/$KVER/vmlinuz"
 	[ -f "$tmp/$common/Makefile" ] || die "linux-headers common package has no $common/Makefile"
 	# Trixie ships modules under usr/lib/modules (merged /usr): give the
 	# root a lib -> usr/lib link, as a merged-/usr system has, so that
@@ -200,10 +253,13 @@ if [ ! -e "$kroot/.complete" ]; then
 		ln -s usr/lib "$tmp/lib"
 	fi
 	[ -d "$tmp/lib/modules/$KVER/kernel" ] || die "linux-image-$KVER has no lib/modules/$KVER/kernel (nor under usr/lib)"
-	# The arm64 headers include the common Makefile by absolute path.
-	sed -i "s|^include /usr/src/|include $kroot/usr/src/|" "$tmp/$hdr/Makefile"
-	grep -qxF "include $kroot/$common/Makefile" "$tmp/$hdr/Makefile" ||
-		die "unexpected $hdr/Makefile layout: $(head -c 200 "$tmp/$hdr/Makefile")"
+	# The arm64 headers include the common Makefile by absolute path (and,
+	# from 6.18's packaging on, set KBUILD_OUTPUT to their own).
+	sed -i -e "s|^include /usr/src/|include $kroot/usr/src/|" \
+	       -e "s|^KBUILD_OUTPUT=/usr/src/|KBUILD_OUTPUT=$kroot/usr/src/|" "$tmp/$hdr/Makefile"
+	grep -qxF "include $kroot/$common/Makefile" "$tmp/$hdr/Makefile" &&
+	! grep -q '^[^#]*[ =]/usr/src/' "$tmp/$hdr/Makefile" ||
+		die "unexpected $hdr/Makefile layout: $(head -c 300 "$tmp/$hdr/Makefile")"
 	# scripts/ and tools/ point at ../../lib/linux-kbuild-$KBUILD/...; the
 	# packages ship them relative, which already resolves inside this root.
 	# Make that explicit (and correct, whatever the packages ship).
@@ -242,7 +298,7 @@ kbuild_host_libc() {
 		touch "$kroot/.kbuild-host-ok"
 		return 0
 	fi
-	v=$(highest_version libc6:amd64 "$SUITES")
+	v=$(highest_version libc6:amd64 "$LIBC_SUITES")
 	[ -n "$v" ] || die "libc6:amd64 for $kname not in the lists (needed to run its modpost)"
 	d=$(deb_path libc6 "$v" amd64)
 	lroot="$kroot/hostlibc"
@@ -251,7 +307,7 @@ kbuild_host_libc() {
 	ld=$(find "$lroot" -name 'ld-linux-x86-64.so.2' | head -n1)
 	libdir=$(dirname "$(find "$lroot" -name 'libc.so.6' | head -n1)")
 	[ -n "$ld" ] && [ -d "$libdir" ] || die "libc6 $v has no loader or libc.so.6"
-	step "kbuild $KBUILD needs glibc from $kname: running modpost with libc6 $v"
+	step "kbuild $KBUILD needs a newer glibc: running modpost with libc6 $v (${LIBC_SUITES%% *})"
 	for real in "$kb"/modpost.real-*; do
 		case $real in *.bin) continue ;; esac
 		mv -f "$real" "$real.bin"

@@ -26,6 +26,7 @@ deb [arch=arm64,amd64] http://deb.debian.org/debian bookworm-updates main
 deb [arch=arm64,amd64] http://deb.debian.org/debian trixie main
 deb [arch=arm64,amd64] http://deb.debian.org/debian-security trixie-security main
 deb [arch=arm64,amd64] http://deb.debian.org/debian trixie-updates main
+deb [arch=arm64,amd64] http://deb.debian.org/debian trixie-backports main
 EOS
 	cat >"$PAPT/apt.conf.$$" <<EOS
 Dir::Etc::SourceList "$PAPT/sources.list";
@@ -62,7 +63,7 @@ private_apt_fresh() {
 # the source list changed).
 private_apt_update() {
 	if ! private_apt_fresh; then
-		step "apt-get update (private configuration: sid sources, backports, bookworm and trixie arm64)"
+		step "apt-get update (private configuration: sid sources, bookworm-backports, bookworm and trixie (with backports) arm64)"
 		papt_get update || die "apt-get update failed for the private configuration ($PAPT); check the network/mirror and retry"
 		sha256sum <"$PAPT/sources.list" | cut -d' ' -f1 >"$PAPT/updated"
 	fi

@@ -48,7 +48,9 @@ def _eval_assignments(text):
 
 _platforms = {}
 _qemu = None
-KERNELS = ("bookworm", "trixie", "trixie-16k")
+# The names scripts/guest-fetch.sh knows (trixie-backports: the newest Linux
+# there, 7.x, which test_pt_companion.py boots by default).
+KERNELS = ("bookworm", "trixie", "trixie-16k", "trixie-backports")
 
 _libc = ctypes.CDLL(None, use_errno=True)
 PR_SET_PDEATHSIG = 1
@@ -62,7 +64,7 @@ def _die_with_parent():
 
 def default_kernel():
     """The guest kernel of tests that do not name one: GUEST_KERNEL
-    (bookworm|trixie|trixie-16k), else bookworm (Linux 6.1)."""
+    (bookworm|trixie|trixie-16k|trixie-backports), else bookworm (Linux 6.1)."""
     k = os.environ.get("GUEST_KERNEL", "")
     if "/" in k:       # an eval of guest-fetch.sh's output: a path
         k = os.environ.get("GUEST_KERNEL_NAME", "")

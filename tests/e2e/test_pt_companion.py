@@ -4,7 +4,8 @@ window (256 MiB).  vfio-apple-pci dma-mode=companion plus apple-dma-pci; the
 guest's apple_dma module (cross-built for the kernel) is the passthrough
 NVMe's DMA API; the stock nvme driver then does 1 GiB of fio-verified
 O_DIRECT I/O (sequential and random, QD32, 4 jobs) on Debian's 6.1 and
-6.12.
+6.12, and on the newest Linux in trixie-backports (7.x: the module's
+map_phys path, which replaced map_page in 6.19).
 
 Checked: the guest's own verification, no swiotlb, no mapping errors; in
 the simulator (every DART fault fatal: any IOVA the device touched that was
@@ -24,7 +25,7 @@ MEM = 4 * pt.GiB
 WINDOW = 256 * pt.MiB
 COMP_MB = 128           # per job and pattern: 4 jobs x 2 patterns x 128 MiB = 1 GiB
 BUDGET = 1536 * pt.MiB  # the simulator's default DART budget
-KERNELS = os.environ.get("VFIO_APPLE_KERNELS", "bookworm trixie").split()
+KERNELS = os.environ.get("VFIO_APPLE_KERNELS", "bookworm trixie trixie-backports").split()
 
 
 def apple_dma_ko(kernel):

@@ -23,7 +23,7 @@
 
 /* Counters (debugfs "stats"). */
 enum adma_counter {
-	ADMA_C_MAPS,		/* map_page/map_sg elements/alloc mapped */
+	ADMA_C_MAPS,		/* map_page (map_phys)/map_sg elements/alloc */
 	ADMA_C_UNMAPS,
 	ADMA_C_WINDOW_HITS,	/* arithmetic */
 	ADMA_C_TT_HITS,		/* pinned through the table, no exit */

@@ -412,6 +412,43 @@ static void adma_unmap_one(struct adma *ad, dma_addr_t addr, size_t size)
 
 /* ---- dma_map_ops ---- */
 
+static void adma_unmap_addr(struct device *dev, dma_addr_t addr, size_t size)
+{
+	struct adma *ad = adma_from_dev(dev);
+
+	if (ad)
+		adma_unmap_one(ad, addr, size);
+}
+
+#ifdef APPLE_DMA_HAVE_MAP_PHYS
+/*
+ * 6.19 (Leon Romanovsky's series) replaced .map_page/.unmap_page and
+ * .map_resource by .map_phys/.unmap_phys, and 6.18 added DMA_ATTR_MMIO for
+ * a physical address that is not RAM (a BAR, for P2P).  The host maps only
+ * guest RAM: refuse those here rather than send them.
+ */
+static dma_addr_t adma_map_phys(struct device *dev, phys_addr_t phys,
+				size_t size, enum dma_data_direction dir,
+				unsigned long attrs)
+{
+#ifdef DMA_ATTR_MMIO
+	if (attrs & DMA_ATTR_MMIO) {
+		struct adma *ad = adma_from_dev(dev);
+
+		if (ad)
+			adma_count(ad, ADMA_C_ERRORS, 1);
+		return DMA_MAPPING_ERROR;
+	}
+#endif
+	return adma_map_range(dev, phys, size, dir);
+}
+
+static void adma_unmap_phys(struct device *dev, dma_addr_t addr, size_t size,
+			    enum dma_data_direction dir, unsigned long attrs)
+{
+	adma_unmap_addr(dev, addr, size);
+}
+#else
 static dma_addr_t adma_map_page(struct device *dev, struct page *page,
 				unsigned long offset, size_t size,
 				enum dma_data_direction dir, unsigned long attrs)
@@ -422,11 +459,9 @@ static dma_addr_t adma_map_page(struct device *dev, struct page *page,
 static void adma_unmap_page(struct device *dev, dma_addr_t addr, size_t size,
 			    enum dma_data_direction dir, unsigned long attrs)
 {
-	struct adma *ad = adma_from_dev(dev);
-
-	if (ad)
-		adma_unmap_one(ad, addr, size);
+	adma_unmap_addr(dev, addr, size);
 }
+#endif
 
 /* A run of unmaps inside one chunk node: one unpin of all of them. */
 struct adma_unmap_run {
@@ -723,7 +758,7 @@ static void adma_free_range(struct device *dev, size_t size, struct page *page,
 			    dma_addr_t dma_handle)
 {
 	size = PAGE_ALIGN(size);
-	adma_unmap_page(dev, dma_handle, size, DMA_BIDIRECTIONAL, 0);
+	adma_unmap_addr(dev, dma_handle, size);
 	__free_pages(page, get_order(size));
 }
 
@@ -786,8 +821,13 @@ const struct dma_map_ops adma_dma_ops = {
 	.alloc_pages = adma_alloc_pages,
 #endif
 	.free_pages = adma_free_pages,
+#ifdef APPLE_DMA_HAVE_MAP_PHYS
+	.map_phys = adma_map_phys,
+	.unmap_phys = adma_unmap_phys,
+#else
 	.map_page = adma_map_page,
 	.unmap_page = adma_unmap_page,
+#endif
 	.map_sg = adma_map_sg,
 	.unmap_sg = adma_unmap_sg,
 	.dma_supported = adma_dma_supported,
