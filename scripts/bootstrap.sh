@@ -17,6 +17,8 @@ HOST_PKGS=(
 	dpkg-dev cpio gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 	libcmocka-dev cmake clang libclang-rt-14-dev
 	kmod xz-utils zstd rsync
+	# a stock Debian root for the guest's DKMS install (tests/e2e/test_pt_companion_dkms.py)
+	debootstrap e2fsprogs
 	pci.ids
 	# edk2 for the UEFI+ACPI guest boots, iasl to read the tables they get
 	qemu-efi-aarch64 acpica-tools
