@@ -17,7 +17,7 @@
 #   ROOTFS=<image after stage 2: may not exist yet>
 #
 # Everything is cached in $VFIO_APPLE_CACHE/guest/rootfs-bookworm-<kver>/
-# (about 300 MB unpacked, a 2 GiB sparse image).
+# (two sparse 2 GiB images, 1.2 GB on disk).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -69,8 +69,9 @@ if [ ! -s "$stage1" ]; then
 	deps=$(for f in "$kdebs"/*.deb; do dpkg-deb -f "$f" Depends; done | tr ',' '\n' |
 		sed 's/|.*//; s/(.*)//; s/ //g' | grep -v '^linux-' | grep . | sort -u | paste -sd, -)
 	include="dkms,gcc,make,libc6-dev,kmod${deps:+,$deps}"
-	# debootstrap's resolver skips "name:any" dependencies (libdpkg-perl's
-	# perl:any): add what it left out and run it again, until none is.
+	# A "name:any" dependency (libdpkg-perl's perl:any) that debootstrap's
+	# resolver did not pull in would leave a package unconfigured in the
+	# guest: add any such and run it again (none is today).
 	for round in 1 2 3; do
 		step "debootstrap --foreign bookworm arm64 (minbase, $include) into $root"
 		rm -rf "$root"
