@@ -28,13 +28,14 @@ BUDGET = 1536 * pt.MiB  # the simulator's default DART budget
 KERNELS = os.environ.get("VFIO_APPLE_KERNELS", "bookworm trixie trixie-backports").split()
 
 
-def apple_dma_ko(kernel):
-    """Cross-build apple_dma for `kernel` (scripts/guest-apple-dma.sh)."""
+def apple_dma_ko(kernel, src=None):
+    """Cross-build apple_dma, or the module folder `src` that speaks the
+    companion ABI, for `kernel` (scripts/guest-apple-dma.sh)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GUEST_")}
     env.update(harness.platform(kernel))
     env["GUEST_KERNEL"] = kernel
-    out = subprocess.run([os.path.join(harness.SCRIPTS, "guest-apple-dma.sh")], env=env,
-                         check=True, stdout=subprocess.PIPE, text=True).stdout
+    argv = [os.path.join(harness.SCRIPTS, "guest-apple-dma.sh")] + (["", src] if src else [])
+    out = subprocess.run(argv, env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
     return out.strip().splitlines()[-1]
 
 

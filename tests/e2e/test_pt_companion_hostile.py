@@ -12,7 +12,6 @@ ever registered with the simulator, and after the tool is removed apple_dma
 takes the companion and the stock nvme driver does verified I/O in the
 same VM."""
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -32,17 +31,6 @@ NOT_RAM_ENTRIES = 5     # below and beyond RAM, a BAR, across the end, overflowi
 GOOD_MAPS = 2
 
 
-def hostile_ko(kernel):
-    """Cross-build the hostile tool like apple_dma (scripts/guest-apple-dma.sh)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GUEST_")}
-    env.update(harness.platform(kernel))
-    env["GUEST_KERNEL"] = kernel
-    src = os.path.join(harness.TOP, "tests", "modules", "adma_hostile")
-    out = subprocess.run([os.path.join(harness.SCRIPTS, "guest-apple-dma.sh"), "", src],
-                         env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
-    return out.strip().splitlines()[-1]
-
-
 def companion_of(info):
     c = [d.get("companion") for d in info or [] if d.get("id") == "pt0"]
     return c[0] if c else None
@@ -50,7 +38,8 @@ def companion_of(info):
 
 def body(run):
     sim = pt.start_sim(run, name="sim-hostile")
-    hko, ko = hostile_ko(KERNEL), comp.apple_dma_ko(KERNEL)
+    hko = comp.apple_dma_ko(KERNEL, os.path.join(harness.TOP, "tests", "modules", "adma_hostile"))
+    ko = comp.apple_dma_ko(KERNEL)
     seen = {}
 
     def on_line(run_, line):
