@@ -169,26 +169,6 @@ resolve() {
 	printf '%s %s %s\n' "$kver" "$ver" "$bbver"
 }
 
-# Path in debs/ for package $1 (name), version $2, arch $3; downloads it
-# if missing.
-deb_path() {
-	local name=$1 ver=$2 arch=$3 f tmp got
-	f="$G/debs/${name}_${ver//:/%3a}_${arch}.deb"
-	if [ ! -s "$f" ]; then
-		step "download $name $ver ($arch)"
-		tmp=$(mktemp -d "$G/debs/.tmp.XXXXXX")
-		local spec=$name
-		[ "$arch" = all ] || spec="$name:$arch"
-		(cd "$tmp" && papt_get download "$spec=$ver") >&2 ||
-			{ rm -rf "$tmp"; die "apt-get download $spec=$ver failed (network? try VFIO_APPLE_REFRESH=1 to refresh the lists)"; }
-		got=$(find "$tmp" -maxdepth 1 -name '*.deb' | head -n1)
-		[ -n "$got" ] || { rm -rf "$tmp"; die "apt-get download $spec=$ver produced no .deb"; }
-		mv -f "$got" "$f"
-		rm -rf "$tmp"
-	fi
-	printf '%s\n' "$f"
-}
-
 # Pick versions: reuse the last lookup until the private apt lists are
 # refreshed (once a day), so a warm run makes no apt calls at all.
 rfile="$G/resolved-$kname-${GUEST_KVER:-latest}"

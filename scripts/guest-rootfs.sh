@@ -48,19 +48,8 @@ if [ ! -s "$stage1" ]; then
 		name=${dep%%=*} ver=${dep#*=}
 		arch=arm64
 		case $name in *-common*) arch=all ;; esac
-		f=$G/debs/${name}_${ver//:/%3a}_${arch}.deb
-		if [ ! -s "$f" ]; then
-			private_apt_update
-			step "download $name $ver ($arch)"
-			tmp=$(mktemp -d "$G/debs/.tmp.XXXXXX")
-			spec=$name
-			[ "$arch" = all ] || spec="$name:$arch"
-			(cd "$tmp" && papt_get download "$spec=$ver") >&2 ||
-				{ rm -rf "$tmp"; die "apt-get download $spec=$ver failed"; }
-			mv -f "$tmp"/*.deb "$f"
-			rm -rf "$tmp"
-		fi
-		cp "$f" "$kdebs/"
+		[ -s "$G/debs/${name}_${ver//:/%3a}_${arch}.deb" ] || private_apt_update
+		cp "$(deb_path "$name" "$ver" "$arch")" "$kdebs/"
 	done
 	ls "$kdebs"/linux-kbuild-* >/dev/null 2>&1 ||
 		die "no linux-kbuild in the Depends of $hdr"

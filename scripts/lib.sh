@@ -68,3 +68,24 @@ private_apt_update() {
 		sha256sum <"$PAPT/sources.list" | cut -d' ' -f1 >"$PAPT/updated"
 	fi
 }
+
+# Path in $CACHE/guest/debs/ for package $1 (name), version $2, arch $3;
+# downloads it with the private apt if missing (its lists must be there:
+# private_apt_update).
+deb_path() {
+	local name=$1 ver=$2 arch=$3 f tmp got
+	f="$CACHE/guest/debs/${name}_${ver//:/%3a}_${arch}.deb"
+	if [ ! -s "$f" ]; then
+		step "download $name $ver ($arch)"
+		tmp=$(mktemp -d "$CACHE/guest/debs/.tmp.XXXXXX")
+		local spec=$name
+		[ "$arch" = all ] || spec="$name:$arch"
+		(cd "$tmp" && papt_get download "$spec=$ver") >&2 ||
+			{ rm -rf "$tmp"; die "apt-get download $spec=$ver failed (network? try VFIO_APPLE_REFRESH=1 to refresh the lists)"; }
+		got=$(find "$tmp" -maxdepth 1 -name '*.deb' | head -n1)
+		[ -n "$got" ] || { rm -rf "$tmp"; die "apt-get download $spec=$ver produced no .deb"; }
+		mv -f "$got" "$f"
+		rm -rf "$tmp"
+	fi
+	printf '%s\n' "$f"
+}
